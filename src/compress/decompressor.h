@@ -1,0 +1,45 @@
+// Streaming decoder for what the compressors write, and for what gzip, pigz and zstd write:
+// multi-member gzip (isa-l inflate) or multi-frame zstd (libzstd), members of any size, split
+// across Feed calls at any byte. Every gzip member's CRC-32 and length, and every zstd frame's
+// checksum when present, is checked; a mismatch is a kCorrupt error that gives the member number
+// and the compressed offset where it started.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+
+#include "common/status.h"
+
+namespace dbb::compress {
+
+enum class StreamFormat { kGzip, kZstd };
+
+// Looks at the first bytes (at least 4): gzip 1f 8b, zstd 28 b5 2f fd. Error otherwise.
+Result<StreamFormat> DetectFormat(std::span<const std::byte> head);
+
+// Receives decoded bytes; the view is valid only during the call. A non-OK return stops decoding
+// and is returned from Feed.
+using ByteSink = std::function<Status(std::span<const std::byte>)>;
+
+// Not thread-safe: one per stream. Output is delivered in pieces of at most ~256 KiB, from a
+// buffer allocated once.
+class Decompressor {
+ public:
+  virtual ~Decompressor() = default;
+
+  // Decodes all of `input`, passing output to `sink`.
+  [[nodiscard]] virtual Status Feed(std::span<const std::byte> input, const ByteSink& sink) = 0;
+  // End of input: an error if the stream ended inside a member or held no member at all.
+  [[nodiscard]] virtual Status Finish() = 0;
+
+  virtual uint64_t members() const = 0;        // complete members / frames so far
+  virtual uint64_t bytes_in() const = 0;       // compressed bytes consumed
+  virtual uint64_t bytes_out() const = 0;      // decoded bytes produced
+};
+
+Result<std::unique_ptr<Decompressor>> MakeDecompressor(StreamFormat format);
+
+}  // namespace dbb::compress
