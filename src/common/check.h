@@ -4,16 +4,19 @@
 
 namespace dbb {
 
-[[noreturn]] void CheckFailed(const char* file, int line, const char* condition, const char* detail);
+[[noreturn]] void CheckFailed(const char* file, int line, const char* condition,
+                              const char* detail);
 
 }  // namespace dbb
 
-#define DBB_CHECK(cond)                                                     \
-  do {                                                                      \
-    if (!(cond)) [[unlikely]] ::dbb::CheckFailed(__FILE__, __LINE__, #cond, nullptr); \
+#define DBB_CHECK(cond)                                       \
+  do {                                                        \
+    if (!(cond)) [[unlikely]]                                 \
+      ::dbb::CheckFailed(__FILE__, __LINE__, #cond, nullptr); \
   } while (0)
 
-#define DBB_CHECK_MSG(cond, msg)                                            \
-  do {                                                                      \
-    if (!(cond)) [[unlikely]] ::dbb::CheckFailed(__FILE__, __LINE__, #cond, (msg)); \
+#define DBB_CHECK_MSG(cond, msg)                            \
+  do {                                                      \
+    if (!(cond)) [[unlikely]]                               \
+      ::dbb::CheckFailed(__FILE__, __LINE__, #cond, (msg)); \
   } while (0)

@@ -7,14 +7,22 @@ namespace dbb {
 
 const char* StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kInvalidArgument: return "invalid argument";
-    case StatusCode::kIoError: return "I/O error";
-    case StatusCode::kNoSpace: return "no space";
-    case StatusCode::kCorrupt: return "corrupt data";
-    case StatusCode::kUnsupported: return "unsupported";
-    case StatusCode::kCancelled: return "cancelled";
-    case StatusCode::kInternal: return "internal error";
+    case StatusCode::kOk:
+      return "ok";
+    case StatusCode::kInvalidArgument:
+      return "invalid argument";
+    case StatusCode::kIoError:
+      return "I/O error";
+    case StatusCode::kNoSpace:
+      return "no space";
+    case StatusCode::kCorrupt:
+      return "corrupt data";
+    case StatusCode::kUnsupported:
+      return "unsupported";
+    case StatusCode::kCancelled:
+      return "cancelled";
+    case StatusCode::kInternal:
+      return "internal error";
   }
   return "unknown";
 }

@@ -1,5 +1,5 @@
-// Operating errors (ENOSPC, EINVAL from O_DIRECT, a corrupt input file, a lost connection) travel as
-// values: Status, or Result<T> for functions that also produce something. The message names the
+// Operating errors (ENOSPC, EINVAL from O_DIRECT, a corrupt input file, a lost connection) travel
+// as values: Status, or Result<T> for functions that also produce something. The message names the
 // thing (path, offset, table) and, where there is one, the fix; the caller adds context with
 // Status::WithContext rather than building a new message.
 #pragma once
@@ -54,7 +54,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     DBB_CHECK_MSG(!std::get<Status>(v_).ok(), "Result built from an OK status without a value");
   }
@@ -82,8 +82,8 @@ class [[nodiscard]] Result {
 }  // namespace dbb
 
 // Early return of an error Status from a function returning Status or Result<T>.
-#define DBB_RETURN_IF_ERROR(expr)              \
-  do {                                         \
-    ::dbb::Status _dbb_st = (expr);            \
-    if (!_dbb_st.ok()) return _dbb_st;         \
+#define DBB_RETURN_IF_ERROR(expr)      \
+  do {                                 \
+    ::dbb::Status _dbb_st = (expr);    \
+    if (!_dbb_st.ok()) return _dbb_st; \
   } while (0)

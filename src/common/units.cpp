@@ -29,14 +29,19 @@ Result<uint64_t> ParseBytes(std::string_view text) {
   std::string unit = Lower(std::string_view(ptr, static_cast<size_t>(end - ptr)));
   while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
   uint64_t mult = 0;
-  if (unit.empty() || unit == "b") mult = 1;
-  else if (unit == "k" || unit == "kb" || unit == "kib") mult = kKiB;
-  else if (unit == "m" || unit == "mb" || unit == "mib") mult = kMiB;
-  else if (unit == "g" || unit == "gb" || unit == "gib") mult = kGiB;
-  else if (unit == "t" || unit == "tb" || unit == "tib") mult = 1024 * kGiB;
+  if (unit.empty() || unit == "b")
+    mult = 1;
+  else if (unit == "k" || unit == "kb" || unit == "kib")
+    mult = kKiB;
+  else if (unit == "m" || unit == "mb" || unit == "mib")
+    mult = kMiB;
+  else if (unit == "g" || unit == "gb" || unit == "gib")
+    mult = kGiB;
+  else if (unit == "t" || unit == "tb" || unit == "tib")
+    mult = 1024 * kGiB;
   else {
-    return Status(StatusCode::kInvalidArgument, "'" + std::string(text) +
-                                                    "': unknown unit (use B, KB, MB, GB or TB)");
+    return Status(StatusCode::kInvalidArgument,
+                  "'" + std::string(text) + "': unknown unit (use B, KB, MB, GB or TB)");
   }
   if (number > UINT64_MAX / mult) {
     return Status(StatusCode::kInvalidArgument, "'" + std::string(text) + "' is too large");

@@ -21,6 +21,8 @@ Result<uint64_t> ParseBytes(std::string_view text);
 std::string FormatBytes(uint64_t bytes);
 
 // Rounds up to a multiple of `align`, which must be a power of two.
-constexpr uint64_t AlignUp(uint64_t value, uint64_t align) { return (value + align - 1) & ~(align - 1); }
+constexpr uint64_t AlignUp(uint64_t value, uint64_t align) {
+  return (value + align - 1) & ~(align - 1);
+}
 
 }  // namespace dbb

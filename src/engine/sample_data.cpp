@@ -34,10 +34,11 @@ void FillRandom(Rng& rng, std::byte* out, size_t size) {
 // timestamp. Compresses about 3-4x with gzip -1, like real COPY text.
 void FillText(Rng& rng, std::byte* out, size_t size) {
   static constexpr const char* kWords[] = {
-      "ACADEMY", "DINOSAUR", "epic",   "drama",   "of",       "a",       "feminist", "and",
-      "mad",     "scientist", "who",   "must",    "battle",   "teacher", "in",       "canadian",
-      "rockies", "PG",       "Deleted", "Scenes", "Behind",   "the",     "Trailers", "2006",
-      "english", "NC-17",    "R",      "G",       "Commentaries", "astronaut", "boat", "lake"};
+      "ACADEMY",      "DINOSAUR",  "epic",      "drama",   "of",      "a",      "feminist",
+      "and",          "mad",       "scientist", "who",     "must",    "battle", "teacher",
+      "in",           "canadian",  "rockies",   "PG",      "Deleted", "Scenes", "Behind",
+      "the",          "Trailers",  "2006",      "english", "NC-17",   "R",      "G",
+      "Commentaries", "astronaut", "boat",      "lake"};
   static constexpr size_t kWordCount = sizeof kWords / sizeof kWords[0];
   std::string row;
   size_t filled = 0;

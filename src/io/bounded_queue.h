@@ -99,8 +99,8 @@ class BoundedQueue {
   std::vector<std::optional<T>> slots_;  // guarded by mutex_
   size_t head_ = 0;                      // guarded by mutex_
   size_t count_ = 0;                     // guarded by mutex_
-  bool closed_ = false;  // guarded by mutex_
-  Status status_;        // guarded by mutex_
+  bool closed_ = false;                  // guarded by mutex_
+  Status status_;                        // guarded by mutex_
 };
 
 }  // namespace dbb::io

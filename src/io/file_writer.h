@@ -28,8 +28,8 @@ namespace dbb::io {
 struct WriterOptions {
   IoEngine engine = IoEngine::kAuto;
   DirectMode direct = DirectMode::kAuto;
-  size_t buffer_bytes = 1 * kMiB;  // multiple of 4 KiB
-  size_t buffer_count = 4;         // >= 2: one filling while others are written
+  size_t buffer_bytes = 1 * kMiB;  // multiple of 4 KiB, at most 64 MiB
+  size_t buffer_count = 4;         // 2 to 1024: one filling while others are written
   bool sync_on_close = true;       // fsync before Close returns
 };
 
@@ -37,9 +37,11 @@ class FileWriter {
  public:
   virtual ~FileWriter() = default;  // without Close: stops I/O and closes; no fsync
 
-  // Copies `data` to the end of the file (possibly later, asynchronously).
+  // Copies `data` to the end of the file (possibly later, asynchronously). An error may belong
+  // to an earlier Append's bytes. Calling it after Close is a programmer bug (checked).
   [[nodiscard]] virtual Status Append(std::span<const std::byte> data) = 0;
   // Writes everything, sets the exact size, fsyncs (unless disabled) and closes the descriptor.
+  // A second call returns the first one's result.
   [[nodiscard]] virtual Status Close() = 0;
 
   virtual uint64_t bytes_appended() const = 0;

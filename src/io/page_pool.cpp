@@ -11,7 +11,8 @@ Result<std::unique_ptr<PagePool>> PagePool::Create(const PagePoolOptions& option
   const size_t count = options.page_count;
   if (bytes < kMinPageBytes || bytes > kMaxPageBytes || bytes % kPageAlign != 0) {
     return Status(StatusCode::kInvalidArgument,
-                  "page size " + FormatBytes(bytes) + " is out of range: use a multiple of 4 KiB from " +
+                  "page size " + FormatBytes(bytes) +
+                      " is out of range: use a multiple of 4 KiB from " +
                       FormatBytes(kMinPageBytes) + " to " + FormatBytes(kMaxPageBytes));
   }
   if (count < kMinPageCount || count > kMaxPageCount) {
@@ -20,10 +21,10 @@ Result<std::unique_ptr<PagePool>> PagePool::Create(const PagePoolOptions& option
                       std::to_string(kMinPageCount) + " to " + std::to_string(kMaxPageCount));
   }
   if (bytes * count > kMaxPoolBytes) {
-    return Status(StatusCode::kInvalidArgument,
-                  "page pool of " + std::to_string(count) + " x " + FormatBytes(bytes) +
-                      " exceeds the " + FormatBytes(kMaxPoolBytes) +
-                      " limit: use fewer or smaller pages");
+    return Status(StatusCode::kInvalidArgument, "page pool of " + std::to_string(count) + " x " +
+                                                    FormatBytes(bytes) + " exceeds the " +
+                                                    FormatBytes(kMaxPoolBytes) +
+                                                    " limit: use fewer or smaller pages");
   }
   void* region = std::aligned_alloc(kPageAlign, bytes * count);
   if (region == nullptr) {

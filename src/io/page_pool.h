@@ -74,9 +74,9 @@ class PagePool {
   std::vector<Page> pages_;
   mutable std::mutex mutex_;
   std::condition_variable available_;
-  std::vector<Page*> free_;      // guarded by mutex_
-  std::vector<bool> is_out_;     // guarded by mutex_; catches double release
-  bool closed_ = false;          // guarded by mutex_
+  std::vector<Page*> free_;   // guarded by mutex_
+  std::vector<bool> is_out_;  // guarded by mutex_; catches double release
+  bool closed_ = false;       // guarded by mutex_
 };
 
 }  // namespace dbb::io

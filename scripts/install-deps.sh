@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages dbbackup needs to build, test and benchmark.
+# Runs apt-get as root, or through sudo when not root.
+set -euo pipefail
+as_root=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 2; }
+  as_root=(sudo)
+fi
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  # libraries (Debian packages only)
+  libpq-dev liburing-dev libisal-dev libdeflate-dev libzstd-dev libmimalloc-dev libcli11-dev
+  nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  # reference tools the tests decode with and the benchmarks compare against
+  gzip pigz zstd
+  # format check
+  clang-format
+)
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+echo "install-deps: ${#packages[@]} packages present"
