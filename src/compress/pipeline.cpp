@@ -164,7 +164,7 @@ void Pipeline::Worker(Compressor* compressor) {
 }
 
 void Pipeline::Deliver(OutputState& out, uint64_t seq, io::Page* page, Status status) {
-  std::unique_lock lock(out.mutex);
+  std::lock_guard lock(out.mutex);
   if (!status.ok()) out.SetError(std::move(status));
   const size_t ring = out.parked.size();
   out.parked[seq % ring] = page;
@@ -186,7 +186,8 @@ void Pipeline::Deliver(OutputState& out, uint64_t seq, io::Page* page, Status st
     ++out.next_write_seq;
     ++out.completed_jobs;
   }
-  lock.unlock();
+  // Notify while holding the lock: the producer may destroy `out` as soon as it sees the last job
+  // complete, so nothing here may touch `out` after the mutex is released.
   out.idle.notify_all();
 }
 
