@@ -11,8 +11,11 @@ echo "== machine: $(nproc) CPUs, $(awk '/MemTotal/ {print int($2/1024) " MiB"}' 
      "disk $(df -h "${DBB_BENCH_DIR:-/var/tmp}" | awk 'NR==2 {print $1}'), kernel $(uname -r)"
 echo "== compression: raw compressors, pipeline to disk, pigz and zstd on the same 512 MiB"
 "$build/bench/bench_pipeline" --benchmark_counters_tabular=true
-echo "== write bandwidth: io_uring + O_DIRECT vs buffered pwrite + fsync, 1 GiB"
+echo "== write bandwidth: io_uring + O_DIRECT vs pwrite, 1 GiB; then dd on the same disk"
 "$build/bench/bench_io"
+dd if=/dev/zero of="${DBB_BENCH_DIR:-/var/tmp}/dbbackup-dd" bs=1M count=1024 oflag=direct \
+  conv=fsync 2>&1 | tail -1
+rm -f "${DBB_BENCH_DIR:-/var/tmp}/dbbackup-dd"
 echo "== peak RSS of the pipeline (dbbackup bench pipeline, isal level 1, 2 threads)"
 for size in 1GiB 4GiB; do
   "$build/src/app/dbbackup" bench pipeline --bytes "$size" --compress-threads 2 \
