@@ -121,34 +121,22 @@ void BM_Pipeline(benchmark::State& state) {
   ReportCounters(state, seconds, stored, threads);
 }
 
-// External tools on the same input, file to file.
-void BM_Pigz(benchmark::State& state) {
+// External tools on the same input, file to file: "<tool> -c INPUT > OUTPUT".
+void RunExternal(benchmark::State& state, const std::string& tool, const std::string& suffix) {
   const int threads = static_cast<int>(state.range(0));
   const std::string& in = SampleInputFile(kInputBytes);
   double seconds = 0;
   for (auto _ : state) {
-    seconds =
-        TimeCommand("pigz -1 -p " + std::to_string(threads) + " -c " + in + " > " + in + ".gz");
+    seconds = TimeCommand(tool + std::to_string(threads) + " -c " + in + " > " + in + suffix);
     state.SetIterationTime(seconds);
   }
-  const auto stored = std::filesystem::file_size(in + ".gz");
-  std::filesystem::remove(in + ".gz");
+  const auto stored = std::filesystem::file_size(in + suffix);
+  std::filesystem::remove(in + suffix);
   ReportCounters(state, seconds, stored, threads);
 }
 
-void BM_ZstdCli(benchmark::State& state) {
-  const int threads = static_cast<int>(state.range(0));
-  const std::string& in = SampleInputFile(kInputBytes);
-  double seconds = 0;
-  for (auto _ : state) {
-    seconds =
-        TimeCommand("zstd -q -1 -T" + std::to_string(threads) + " -c " + in + " > " + in + ".zst");
-    state.SetIterationTime(seconds);
-  }
-  const auto stored = std::filesystem::file_size(in + ".zst");
-  std::filesystem::remove(in + ".zst");
-  ReportCounters(state, seconds, stored, threads);
-}
+void BM_Pigz(benchmark::State& state) { RunExternal(state, "pigz -1 -p ", ".gz"); }
+void BM_ZstdCli(benchmark::State& state) { RunExternal(state, "zstd -q -1 -T", ".zst"); }
 
 void PipelineArgs(benchmark::internal::Benchmark* b) {
   b->ArgNames({"engine", "level", "threads", "shm"});

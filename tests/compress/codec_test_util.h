@@ -33,6 +33,16 @@ inline StreamFormat FormatOf(Engine engine) {
 }
 
 // Test names for suites parameterized by CodecOptions: "isal1", "zstd19".
+// Every engine at its lowest, default and highest levels (isal: all four).
+inline auto AllCodecLevels() {
+  return ::testing::Values(CodecOptions{Engine::kIsal, 0}, CodecOptions{Engine::kIsal, 1},
+                           CodecOptions{Engine::kIsal, 2}, CodecOptions{Engine::kIsal, 3},
+                           CodecOptions{Engine::kLibdeflate, 1},
+                           CodecOptions{Engine::kLibdeflate, 6},
+                           CodecOptions{Engine::kLibdeflate, 12}, CodecOptions{Engine::kZstd, 1},
+                           CodecOptions{Engine::kZstd, 3}, CodecOptions{Engine::kZstd, 19});
+}
+
 inline std::string ParamName(const ::testing::TestParamInfo<CodecOptions>& param) {
   return std::string(EngineName(param.param.engine)) + std::to_string(param.param.level);
 }

@@ -44,14 +44,7 @@ TEST_P(OursToToolsTest, ToolsDecodeOurStream) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Compress, OursToToolsTest,
-    ::testing::Values(CodecOptions{Engine::kIsal, 0}, CodecOptions{Engine::kIsal, 1},
-                      CodecOptions{Engine::kIsal, 2}, CodecOptions{Engine::kIsal, 3},
-                      CodecOptions{Engine::kLibdeflate, 1}, CodecOptions{Engine::kLibdeflate, 6},
-                      CodecOptions{Engine::kLibdeflate, 12}, CodecOptions{Engine::kZstd, 1},
-                      CodecOptions{Engine::kZstd, 3}, CodecOptions{Engine::kZstd, 19}),
-    testing::ParamName);
+INSTANTIATE_TEST_SUITE_P(Compress, OursToToolsTest, testing::AllCodecLevels(), testing::ParamName);
 
 struct ToolCommand {
   const char* name;     // test name
