@@ -37,7 +37,7 @@ int RunPipelineBench(const BenchFlags& f) {
            : f.data == "random" ? engine::SampleKind::kRandom
                                 : engine::SampleKind::kMixed;
   o.files = f.files;
-  o.dir = f.dir + "/dbbackup-bench." + std::to_string(::getpid());
+  o.parent_dir = f.dir;
   o.keep_files = f.keep;
   auto r = engine::RunPipelineBench(o);
   if (!r.ok()) {
@@ -57,6 +57,7 @@ int RunPipelineBench(const BenchFlags& f) {
           static_cast<double>(std::max<uint64_t>(1, v.stored_bytes)),
       FormatBytes(v.pipeline_memory_bytes).c_str(), FormatBytes(v.sample_bytes).c_str(),
       FormatBytes(v.peak_rss_bytes).c_str());
+  if (o.keep_files) std::printf("files kept in %s\n", v.dir.c_str());
   return kExitOk;
 }
 
@@ -76,9 +77,11 @@ void AddBenchCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   pipe->add_option("--files", flags->files, "files written at once, one producer thread each")
       ->capture_default_str();
-  pipe->add_option("--dir", flags->dir, "where to write (a subdirectory is created and removed)")
+  pipe->add_option(
+          "--dir", flags->dir,
+          "where to write: a new dbbackup-bench.XXXXXX directory is made there and removed")
       ->capture_default_str();
-  pipe->add_flag("--keep", flags->keep, "keep the written files");
+  pipe->add_flag("--keep", flags->keep, "keep the directory with the written files");
   AddPipelineFlags(pipe, &flags->pipeline);
   pipe->callback([flags, exit_code] { *exit_code = RunPipelineBench(*flags); });
 }

@@ -1,6 +1,7 @@
 #include "engine/pipeline_bench.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -47,9 +48,10 @@ Result<PipelineBenchResult> RunPipelineBench(const PipelineBenchOptions& options
   if (options.files < 1 || options.append_bytes < 1) {
     return Status(StatusCode::kInvalidArgument, "bench: --files and the append size must be >= 1");
   }
-  std::error_code ec;
-  std::filesystem::create_directories(options.dir, ec);
-  if (ec) return Status::FromErrno(ec.value(), "bench directory " + options.dir);
+  std::string dir = options.parent_dir + "/dbbackup-bench.XXXXXX";
+  if (::mkdtemp(dir.data()) == nullptr) {
+    return Status::FromErrno(errno, "create a directory in " + options.parent_dir);
+  }
 
   const auto sample = MakeSampleData(options.data, kSampleBytes);
   compress::PipelineOptions popts = options.pipeline;
@@ -61,7 +63,7 @@ Result<PipelineBenchResult> RunPipelineBench(const PipelineBenchOptions& options
   std::vector<Status> statuses(options.files);
   std::vector<std::string> paths;
   for (size_t i = 0; i < options.files; ++i) {
-    paths.push_back(options.dir + "/bench-" + std::to_string(i) + FileSuffix(popts.codec.engine));
+    paths.push_back(dir + "/bench-" + std::to_string(i) + FileSuffix(popts.codec.engine));
   }
   const auto start = std::chrono::steady_clock::now();
   {
@@ -83,12 +85,14 @@ Result<PipelineBenchResult> RunPipelineBench(const PipelineBenchOptions& options
                              .peak_rss_bytes = PeakRssBytes(),
                              .sample_bytes = sample.size(),
                              .pipeline_memory_bytes = pipeline.value()->memory_bytes()};
+  result.dir = dir;
+  std::error_code ec;
+  if (!options.keep_files) std::filesystem::remove_all(dir, ec);
   for (size_t i = 0; i < options.files; ++i) {
     DBB_RETURN_IF_ERROR(statuses[i]);
     result.stored_bytes += stats[i].stored_bytes;
     result.io = std::string(io::IoEngineName(stats[i].io.engine)) +
                 (stats[i].io.direct ? ", O_DIRECT" : ", buffered");
-    if (!options.keep_files) std::filesystem::remove(paths[i], ec);
   }
   return result;
 }

@@ -18,8 +18,8 @@ struct PipelineBenchOptions {
   SampleKind data = SampleKind::kMixed;
   size_t files = 1;                 // outputs written at once, each by its own producer thread
   size_t append_bytes = 64 * kKiB;  // size of each Append, like one COPY buffer
-  std::string dir;                  // where the files go; removed afterwards unless keep_files
-  bool keep_files = false;
+  std::string parent_dir;   // a new dbbackup-bench.XXXXXX directory is made here for the files
+  bool keep_files = false;  // otherwise that directory is removed afterwards
 };
 
 struct PipelineBenchResult {
@@ -29,7 +29,8 @@ struct PipelineBenchResult {
   uint64_t peak_rss_bytes = 0;  // of the whole process, including the sample buffer
   uint64_t sample_bytes = 0;    // the in-memory sample that is fed repeatedly
   uint64_t pipeline_memory_bytes = 0;
-  std::string io;  // how the files were written, e.g. "io_uring, O_DIRECT"
+  std::string io;   // how the files were written, e.g. "io_uring, O_DIRECT"
+  std::string dir;  // where the files were written
 };
 
 Result<PipelineBenchResult> RunPipelineBench(const PipelineBenchOptions& options);
