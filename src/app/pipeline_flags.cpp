@@ -15,7 +15,7 @@ void AddPipelineFlags(CLI::App* cmd, PipelineFlags* f) {
                   "compression level (default: isal 1, libdeflate 6, zstd 1)");
   cmd->add_option("--compress-threads", f->threads, "compression threads (default: one per CPU)");
   cmd->add_option("--page-size", f->page_size,
-                  "uncompressed bytes per page = per gzip member (64KiB-64MiB, multiple of 4KiB)")
+                  "uncompressed bytes per page = per gzip member (64KiB-32MiB, multiple of 4KiB)")
       ->capture_default_str();
   cmd->add_option("--pages", f->pages,
                   "pages in the pool (default: open files + 4 x threads); memory is pages x size");

@@ -49,6 +49,12 @@ Status CheckOptions(const PipelineOptions& o) {
                                                     " out of range: use 1 to " +
                                                     std::to_string(kMaxOutputs));
   }
+  if (o.page_bytes > kMaxPipelinePageBytes) {
+    // A compressed page must hold the worst case of a raw one, and pages stop at 64 MiB.
+    return Status(StatusCode::kInvalidArgument, "page size " + FormatBytes(o.page_bytes) +
+                                                    " is too large: use at most " +
+                                                    FormatBytes(kMaxPipelinePageBytes));
+  }
   if (o.page_count != 0 && o.page_count <= o.max_outputs) {
     // Each open output holds one page while filling it; one more keeps the queue moving.
     return Status(StatusCode::kInvalidArgument,
@@ -97,6 +103,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions& option
 
 Pipeline::~Pipeline() {
   DBB_CHECK_MSG(open_outputs_.load() == 0, "pipeline destroyed with outputs still open");
+  if (threads_.empty()) return;  // Create failed before starting them
   queue_->Close();
   packed_pool_->Close();
   for (auto& t : threads_) t.join();

@@ -39,11 +39,13 @@ namespace dbb::compress {
 
 inline constexpr size_t kMaxThreads = 256;
 inline constexpr size_t kMaxOutputs = 1024;
+inline constexpr size_t kMaxPipelinePageBytes = io::kMaxPageBytes / 2;
 
 struct PipelineOptions {
   CodecOptions codec;
   size_t threads = 2;            // compression threads, 1..kMaxThreads
-  size_t page_bytes = 1 * kMiB;  // raw page = uncompressed bytes per gzip member / zstd frame
+  size_t page_bytes = 1 * kMiB;  // raw page = uncompressed bytes per gzip member / zstd frame;
+                                 // a multiple of 4 KiB, 64 KiB to kMaxPipelinePageBytes
   size_t page_count = 0;         // raw pages; 0 = max_outputs + 4 x threads
   size_t max_outputs = 4;        // outputs open at the same time, 1..kMaxOutputs
   io::WriterOptions writer;      // per output

@@ -190,6 +190,11 @@ TEST(Pipeline, RejectsBadOptionsWithTheFix) {
   ASSERT_FALSE(few_pages.ok());
   EXPECT_EQ(few_pages.status().message(),
             "page count 4 is too small for 4 open outputs: use at least 5");
+  auto huge_page = Pipeline::Create({.page_bytes = 64 * kMiB});
+  EXPECT_EQ(huge_page.status().message(), "page size 64.0 MiB is too large: use at most 32.0 MiB");
+  auto too_much = Pipeline::Create({.threads = 256});
+  EXPECT_EQ(too_much.status().message(),
+            "page pool of 1028 x 1.0 MiB exceeds the 1.0 GiB limit: use fewer or smaller pages");
   auto no_threads = Pipeline::Create({.threads = 0});
   EXPECT_EQ(no_threads.status().message(), "compression threads 0 out of range: use 1 to 256");
 }
