@@ -8,12 +8,18 @@
 #include <string>
 #include <utility>
 
+#include "common/units.h"
 #include "compress/engines.h"
 #include "compress/member_decoder.h"
 
 namespace dbb::compress::internal {
 
 namespace {
+
+// 2^25 = 32 MiB, the largest pipeline page (kMaxPipelinePageBytes): enough for every frame
+// dbbackup writes and for zstd's CLI at its usual levels, while a hostile or --long file cannot
+// make a decoder allocate up to 2 GiB.
+constexpr int kWindowLogMax = 25;
 
 constexpr std::byte kFrameMagic[] = {std::byte{0x28}, std::byte{0xb5}, std::byte{0x2f},
                                      std::byte{0xfd}};
@@ -47,14 +53,23 @@ class ZstdDecompressor final : public MemberDecoder {
     step.consumed = in.pos;
     step.produced = out.pos;
     if (ZSTD_isError(ret)) {
-      const std::string what = ZSTD_getErrorCode(ret) == ZSTD_error_checksum_wrong
-                                   ? "content checksum mismatch"
-                                   : ZSTD_getErrorName(ret);
-      step.error = Status(StatusCode::kCorrupt, what);
+      step.error = FrameError(ZSTD_getErrorCode(ret), ret);
     } else {
       step.member_end = ret == 0;
     }
     return step;
+  }
+
+  static Status FrameError(ZSTD_ErrorCode code, size_t ret) {
+    if (code == ZSTD_error_checksum_wrong) {
+      return Status(StatusCode::kCorrupt, "content checksum mismatch");
+    }
+    if (code == ZSTD_error_frameParameter_windowTooLarge) {
+      return Status(StatusCode::kUnsupported,
+                    "the frame needs a window over " + FormatBytes(uint64_t{1} << kWindowLogMax) +
+                        " (written with zstd --long?); decompress it with zstd -dc --long=31");
+    }
+    return Status(StatusCode::kCorrupt, ZSTD_getErrorName(ret));
   }
 
   const DCtxPtr dctx_;
@@ -72,6 +87,8 @@ bool IsZstdFramePrefix(std::span<const std::byte> head) {
 Result<std::unique_ptr<Decompressor>> MakeZstdDecompressor() {
   ZstdDecompressor::DCtxPtr dctx(ZSTD_createDCtx());
   if (dctx == nullptr) return Status(StatusCode::kInternal, "zstd: cannot allocate a context");
+  // Bounds the decoder's memory: our frames never need more than the largest page.
+  ZSTD_DCtx_setParameter(dctx.get(), ZSTD_d_windowLogMax, kWindowLogMax);
   return std::unique_ptr<Decompressor>(std::make_unique<ZstdDecompressor>(std::move(dctx)));
 }
 

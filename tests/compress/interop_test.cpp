@@ -2,6 +2,8 @@
 // `zstd -dc` read back byte for byte; what gzip, pigz and zstd write, we read.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "compress/codec_test_util.h"
 #include "engine/sample_data.h"
 #include "support/test_util.h"
@@ -102,6 +104,22 @@ INSTANTIATE_TEST_SUITE_P(
         ToolCommand{"ConcatenatedZstdFrames", "zstd",
                     "zstd -q -c -1 in; zstd -q -c < /dev/null; zstd -q -c -T2 in", 2}),
     ToolName);
+
+// A frame that declares a huge window (zstd --long) would make the decoder allocate that much;
+// it is refused with the way out, not decoded in unbounded memory.
+TEST(CompressInterop, ZstdLongWindowIsRefusedWithTheFix) {
+  ASSERT_TRUE(HaveTool("zstd"));
+  const dbb::testing::CommandResult run =
+      dbb::testing::RunCommand("printf 'hello' | zstd -q -c --long=27");
+  ASSERT_EQ(run.exit_code, 0);
+  std::vector<std::byte> stream(run.output.size());
+  std::memcpy(stream.data(), run.output.data(), run.output.size());
+  const testing::Decoded decoded = testing::Decode(StreamFormat::kZstd, stream, testing::Whole());
+  EXPECT_EQ(decoded.status.code(), StatusCode::kUnsupported);
+  EXPECT_EQ(decoded.status.message(),
+            "zstd frame 1 (at byte 0): the frame needs a window over 32.0 MiB (written with zstd "
+            "--long?); decompress it with zstd -dc --long=31");
+}
 
 }  // namespace
 }  // namespace dbb::compress
