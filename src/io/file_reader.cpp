@@ -112,16 +112,15 @@ Result<std::span<const std::byte>> ReadAheadReader::Next() {
 
 Result<std::unique_ptr<FileReader>> OpenReader(const std::string& path,
                                                const ReaderOptions& options) {
-  Result<AlignedBuffers> buffers =
-      AlignedBuffers::Allocate(options.buffer_bytes, options.buffer_count);
-  if (!buffers.ok()) return buffers.status();
-  Result<OpenedFile> file =
-      OpenFile(path, {.op = Op::kRead, .engine = options.engine, .direct = options.direct});
-  if (!file.ok()) return file.status();
-  Result<std::unique_ptr<BlockIo>> io = MakeBlockIo(path, Op::kRead, *file, *buffers);
-  if (!io.ok()) return io.status();
-  auto reader = std::make_unique<ReadAheadReader>(
-      path, std::move(file).value(), std::move(buffers).value(), std::move(io).value());
+  Result<OpenedIo> opened = OpenIo(path, {.op = Op::kRead,
+                                          .engine = options.engine,
+                                          .direct = options.direct,
+                                          .buffer_bytes = options.buffer_bytes,
+                                          .buffer_count = options.buffer_count});
+  if (!opened.ok()) return opened.status();
+  OpenedIo& o = opened.value();
+  auto reader = std::make_unique<ReadAheadReader>(path, std::move(o.file), std::move(o.buffers),
+                                                  std::move(o.io));
   DBB_RETURN_IF_ERROR(reader->StartReadAhead());
   return std::unique_ptr<FileReader>(std::move(reader));
 }

@@ -152,17 +152,15 @@ Status StagedWriter::Finish() {
 
 Result<std::unique_ptr<FileWriter>> OpenWriter(const std::string& path,
                                                const WriterOptions& options) {
-  Result<AlignedBuffers> buffers =
-      AlignedBuffers::Allocate(options.buffer_bytes, options.buffer_count);
-  if (!buffers.ok()) return buffers.status();
-  Result<OpenedFile> file =
-      OpenFile(path, {.op = Op::kWrite, .engine = options.engine, .direct = options.direct});
-  if (!file.ok()) return file.status();
-  Result<std::unique_ptr<BlockIo>> io = MakeBlockIo(path, Op::kWrite, *file, *buffers);
-  if (!io.ok()) return io.status();
-  return std::unique_ptr<FileWriter>(
-      new StagedWriter(path, std::move(file).value(), std::move(buffers).value(),
-                       std::move(io).value(), options.sync_on_close));
+  Result<OpenedIo> opened = OpenIo(path, {.op = Op::kWrite,
+                                          .engine = options.engine,
+                                          .direct = options.direct,
+                                          .buffer_bytes = options.buffer_bytes,
+                                          .buffer_count = options.buffer_count});
+  if (!opened.ok()) return opened.status();
+  OpenedIo& o = opened.value();
+  return std::unique_ptr<FileWriter>(new StagedWriter(path, std::move(o.file), std::move(o.buffers),
+                                                      std::move(o.io), options.sync_on_close));
 }
 
 }  // namespace dbb::io

@@ -7,6 +7,8 @@
 
 namespace dbb::io {
 
+namespace {
+
 Result<OpenedFile> OpenFile(const std::string& path, const OpenSpec& spec) {
   OpenedFile file;
   // The engine first: a forced engine the kernel refuses must not create or truncate the file.
@@ -31,11 +33,26 @@ Result<OpenedFile> OpenFile(const std::string& path, const OpenSpec& spec) {
   return file;
 }
 
+// The BlockIo for an opened file (whose fd must outlive it); may add to file.choice.reason.
 Result<std::unique_ptr<BlockIo>> MakeBlockIo(const std::string& path, Op op, OpenedFile& file,
                                              const AlignedBuffers& buffers) {
   const IoTarget target{.fd = file.fd.get(), .path = path, .op = op, .direct = file.choice.direct};
   if (file.choice.engine == IoEngine::kUring) return MakeUringIo(target, buffers, file.choice);
   return MakeSyncIo(target, buffers);
+}
+
+}  // namespace
+
+Result<OpenedIo> OpenIo(const std::string& path, const OpenSpec& spec) {
+  Result<AlignedBuffers> buffers = AlignedBuffers::Allocate(spec.buffer_bytes, spec.buffer_count);
+  if (!buffers.ok()) return buffers.status();
+  Result<OpenedFile> file = OpenFile(path, spec);
+  if (!file.ok()) return file.status();
+  Result<std::unique_ptr<BlockIo>> io = MakeBlockIo(path, spec.op, *file, *buffers);
+  if (!io.ok()) return io.status();
+  return OpenedIo{.file = std::move(file).value(),
+                  .buffers = std::move(buffers).value(),
+                  .io = std::move(io).value()};
 }
 
 }  // namespace dbb::io

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -20,6 +21,8 @@ struct OpenSpec {
   Op op = Op::kWrite;  // kWrite creates or truncates the file (mode 0600); kRead opens it
   IoEngine engine = IoEngine::kAuto;
   DirectMode direct = DirectMode::kAuto;
+  size_t buffer_bytes = 0;  // staging buffers (see AlignedBuffers::Allocate for the bounds)
+  size_t buffer_count = 0;
 };
 
 struct OpenedFile {
@@ -28,11 +31,16 @@ struct OpenedFile {
   uint64_t size_bytes = 0;  // at open
 };
 
-Result<OpenedFile> OpenFile(const std::string& path, const OpenSpec& spec);
+// What a FileWriter or FileReader is built from: the descriptor, its staging buffers (allocated
+// first, so a bad size fails before the file is touched) and the BlockIo that moves them. The
+// BlockIo uses the other two: whoever takes them must destroy it first.
+struct OpenedIo {
+  OpenedFile file;
+  AlignedBuffers buffers;
+  std::unique_ptr<BlockIo> io;
+};
 
-// The BlockIo for an opened file (whose fd must outlive it); may add to file.choice.reason.
-Result<std::unique_ptr<BlockIo>> MakeBlockIo(const std::string& path, Op op, OpenedFile& file,
-                                             const AlignedBuffers& buffers);
+Result<OpenedIo> OpenIo(const std::string& path, const OpenSpec& spec);
 
 // The two decisions OpenFile makes (io_mode.cpp, direct_mode.cpp). Each adds the reason for a
 // fallback to choice.reason; forcing what the kernel refuses is a kUnsupported error.
