@@ -2,6 +2,9 @@
 # Runs every benchmark of the pipeline on this machine and prints the figures that
 # docs/BENCHMARKS.md reports. Needs the release build (scripts/demo.sh or see README).
 #   bash bench/run.sh [BUILD_DIR]     (default build/release; DBB_BENCH_DIR picks the disk)
+# Database backup and restore against pg_dump / pg_restore (a throwaway PostgreSQL, a generated
+# 1.2 GB database, about 10 minutes on 2 CPUs) is a separate script, not run from here:
+#   bash bench/backup_bench.sh [--size MB] [--out FILE.md]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/release}
@@ -21,3 +24,4 @@ for size in 1GiB 4GiB; do
   "$build/src/app/dbbackup" bench pipeline --bytes "$size" --compress-threads 2 \
     --dir "${DBB_BENCH_DIR:-/var/tmp}" | sed "s/^/[$size] /"
 done
+echo "== database backup and restore vs pg_dump / pg_restore: bash bench/backup_bench.sh (separate)"

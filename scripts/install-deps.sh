@@ -15,6 +15,13 @@ packages=(
   nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   # reference tools the tests decode with and the benchmarks compare against
   gzip pigz zstd
+  # PostgreSQL 15 (Debian 12's): the server for the integration tests, the demo and the
+  # benchmarks (scripts/lib/pg.sh starts a throwaway one); the client tools (psql, pg_dump,
+  # pg_restore) that dbbackup runs for the schema and that the benchmark compares against;
+  # contrib is part of postgresql-15 (pgcrypto, used by scripts/sample-db.sh)
+  postgresql postgresql-15 postgresql-client-15
+  # demo and benchmarks: GNU time (wall time and peak RSS), procps (ps, free), jq (manifest.json)
+  time procps jq
   # format check
   clang-format
 )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs the Debian packages, checks formatting, builds with
-# warnings as errors and runs every test; then runs the tests again under AddressSanitizer +
-# UndefinedBehaviorSanitizer, and again under ThreadSanitizer.
+# warnings as errors and runs every test (the integration tests start their own PostgreSQL); then
+# runs them again under AddressSanitizer + UndefinedBehaviorSanitizer, and the unit tests under
+# ThreadSanitizer (libpq is not instrumented, so the server tests stay out of that one).
 # Build trees go to build/ci-*. Set DBB_SKIP_DEPS=1 to skip apt-get on a prepared machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,9 +28,9 @@ build build/ci-release -DCMAKE_BUILD_TYPE=RelWithDebInfo
 build/ci-release/src/app/dbbackup --version
 (cd build/ci-release && ctest -j "$jobs" --output-on-failure --timeout 600)
 
-step "address + undefined sanitizer build and unit tests"
+step "address + undefined sanitizer build, unit and integration tests (backup/restore round trips)"
 build build/ci-asan -DCMAKE_BUILD_TYPE=Debug -DDBB_SANITIZE='address;undefined' -DDBB_BUILD_BENCH=OFF
-(cd build/ci-asan && ctest -j "$jobs" --output-on-failure --timeout 900 -L 'unit|root')
+(cd build/ci-asan && ctest -j "$jobs" --output-on-failure --timeout 900 -L 'unit|root|integration')
 
 step "thread sanitizer build and unit tests (page pool, queues, pipeline, writers)"
 build build/ci-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDBB_SANITIZE=thread -DDBB_BUILD_BENCH=OFF

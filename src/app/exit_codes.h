@@ -1,17 +1,28 @@
 // The exit codes of dbbackup, one table for every command (documented in README.md).
 #pragma once
 
+#include <string>
+
+#include "common/status.h"
+
 namespace dbb::app {
 
 enum ExitCode : int {
-  kExitOk = 0,            // the command did everything it was asked
-  kExitFailure = 1,       // it failed: I/O, server, corrupt input; the message says what and where
-  kExitUsage = 2,         // bad command line or option value; nothing was done
-  kExitPartial = 3,       // cluster backup/restore finished, some databases missing (listed)
-  kExitVerifyFailed = 4,  // verify found problems (each one is printed)
-  kExitUnavailable = 5,   // the command exists but is not implemented in this version
+  kExitOk = 0,             // the command did everything it was asked
+  kExitFailure = 1,        // it failed: I/O, server error, corrupt input; the message says where
+  kExitUsage = 2,          // bad command line or option value; nothing was done
+  kExitPartial = 3,        // cluster backup/restore finished, some databases missing (listed)
+  kExitVerifyFailed = 4,   // verify found problems (each one is printed)
+  kExitUnavailable = 5,    // the command exists but is not implemented in this version
+  kExitConnection = 6,     // cannot connect: server unreachable, authentication, no such database
+  kExitRefused = 7,        // the destination is not safe to write (backup dir or target database
+                           // not empty, not writable); nothing was changed
+  kExitInterrupted = 130,  // 128 + the signal: 130 for SIGINT, 143 for SIGTERM; no manifest
 };
 // An internal error (a failed always-on check) aborts with a message giving file:line: SIGABRT,
 // which shells report as 134.
+
+// Prints "dbbackup <command>: <message>" to stderr and returns the exit code for `status`.
+int ReportFailure(const std::string& command, const Status& status, int stop_signal);
 
 }  // namespace dbb::app

@@ -4,7 +4,10 @@
 #include <cstdio>
 #include <string>
 
+#include "app/cmd_backup.h"
 #include "app/cmd_bench.h"
+#include "app/cmd_list.h"
+#include "app/cmd_restore.h"
 #include "app/exit_codes.h"
 #include "common/log.h"
 #include "pg/libpq_info.h"
@@ -46,7 +49,9 @@ int Main(int argc, char** argv) {
       "dbbackup: PostgreSQL logical backup and restore at the speed of the server and the disk,\n"
       "in memory that does not grow with the database.\n\n"
       "Exit codes: 0 ok, 1 failed, 2 usage error, 3 partial (cluster), 4 verify found problems,\n"
-      "5 command not available in this version.",
+      "5 command not available in this version, 6 cannot connect (server, authentication,\n"
+      "database), 7 refused (backup dir or target database not empty or not writable),\n"
+      "130/143 interrupted by SIGINT/SIGTERM.",
       "dbbackup"};
   app.set_version_flag("--version", VersionText());
   bool verbose = false;
@@ -56,14 +61,14 @@ int Main(int argc, char** argv) {
 
   CLI::App* backup = app.add_subcommand("backup", "Back up one database or a whole cluster");
   backup->require_subcommand(1);
-  AddPendingCommand(backup, "single", "Back up one database to a directory", &exit_code);
+  AddBackupSingleCommand(backup, &exit_code);
   AddPendingCommand(backup, "cluster", "Back up globals and every database", &exit_code);
   CLI::App* restore = app.add_subcommand("restore", "Restore a backup directory");
   restore->require_subcommand(1);
-  AddPendingCommand(restore, "single", "Restore one database", &exit_code);
+  AddRestoreSingleCommand(restore, &exit_code);
   AddPendingCommand(restore, "cluster", "Restore globals and databases", &exit_code);
   AddPendingCommand(&app, "verify", "Check a backup directory without a database", &exit_code);
-  AddPendingCommand(&app, "list", "Show what a backup directory holds", &exit_code);
+  AddListCommand(app, &exit_code);
   AddPendingCommand(&app, "tune", "Audit (--check) or apply (--apply) host settings", &exit_code);
   AddBenchCommand(app, &exit_code);
 

@@ -55,6 +55,7 @@ Result<compress::PipelineOptions> ToPipelineOptions(const PipelineFlags& f) {
     o.writer.direct = io::DirectMode::kOff;
   else
     return Status(StatusCode::kInvalidArgument, "--direct-io: use auto, on or off");
+  DBB_RETURN_IF_ERROR(compress::ValidatePipeline(o));
   return o;
 }
 

@@ -21,6 +21,12 @@ const char* StatusCodeName(StatusCode code) {
       return "unsupported";
     case StatusCode::kCancelled:
       return "cancelled";
+    case StatusCode::kConnection:
+      return "connection failed";
+    case StatusCode::kServer:
+      return "server error";
+    case StatusCode::kRefused:
+      return "refused";
     case StatusCode::kInternal:
       return "internal error";
   }

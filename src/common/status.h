@@ -20,7 +20,10 @@ enum class StatusCode {
   kNoSpace,          // ENOSPC / EDQUOT: the destination is full
   kCorrupt,          // input that does not decode: bad gzip member, bad checksum, truncated file
   kUnsupported,      // the kernel or file system refuses a feature
-  kCancelled,        // stopped because another part of the run failed first
+  kCancelled,        // stopped: another part of the run failed first, or SIGINT/SIGTERM
+  kConnection,       // cannot reach or log in to the server, or the database does not exist
+  kServer,           // the server reported an error (the message carries its SQLSTATE)
+  kRefused,          // the destination is not safe to write: backup dir or target db not empty
   kInternal,         // a library returned something it documents as impossible
 };
 

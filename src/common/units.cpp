@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <initializer_list>
 
 namespace dbb {
 
@@ -25,34 +26,59 @@ Status BadSize(std::string_view text, std::string_view rest) {
 
 }  // namespace
 
-Result<uint64_t> ParseBytes(std::string_view text) {
+namespace {
+
+struct Unit {
+  const char* name;
+  uint64_t multiplier;
+};
+
+// "<number><unit>" with the unit looked up (case-insensitively) in `units`; "" must be listed.
+Result<uint64_t> ParseWithUnit(std::string_view text, std::initializer_list<Unit> units,
+                               std::string_view what, std::string_view examples) {
   uint64_t number = 0;
   const char* begin = text.data();
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(begin, end, number);
   if (ec != std::errc() || ptr == begin) {
-    return BadSize(text, " is not a size (use e.g. 4096, 256MB, 1GiB)");
+    return BadSize(
+        text,
+        std::string(" is not a ").append(what).append(" (use e.g. ").append(examples).append(")"));
   }
   std::string unit = Lower(std::string_view(ptr, static_cast<size_t>(end - ptr)));
   while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
-  uint64_t mult = 0;
-  if (unit.empty() || unit == "b") {
-    mult = 1;
-  } else if (unit == "k" || unit == "kb" || unit == "kib") {
-    mult = kKiB;
-  } else if (unit == "m" || unit == "mb" || unit == "mib") {
-    mult = kMiB;
-  } else if (unit == "g" || unit == "gb" || unit == "gib") {
-    mult = kGiB;
-  } else if (unit == "t" || unit == "tb" || unit == "tib") {
-    mult = 1024 * kGiB;
-  } else {
-    return BadSize(text, ": unknown unit (use B, KB, MB, GB or TB)");
+  for (const Unit& u : units) {
+    if (unit != u.name) continue;
+    if (number > UINT64_MAX / u.multiplier) return BadSize(text, " is too large");
+    return number * u.multiplier;
   }
-  if (number > UINT64_MAX / mult) {
-    return BadSize(text, " is too large");
-  }
-  return number * mult;
+  return BadSize(text, std::string(": unknown unit (use e.g. ").append(examples).append(")"));
+}
+
+}  // namespace
+
+Result<uint64_t> ParseBytes(std::string_view text) {
+  return ParseWithUnit(text,
+                       {{"", 1},
+                        {"b", 1},
+                        {"k", kKiB},
+                        {"kb", kKiB},
+                        {"kib", kKiB},
+                        {"m", kMiB},
+                        {"mb", kMiB},
+                        {"mib", kMiB},
+                        {"g", kGiB},
+                        {"gb", kGiB},
+                        {"gib", kGiB},
+                        {"t", 1024 * kGiB},
+                        {"tb", 1024 * kGiB},
+                        {"tib", 1024 * kGiB}},
+                       "size", "4096, 256MB, 1GiB");
+}
+
+Result<uint64_t> ParseDurationMs(std::string_view text) {
+  return ParseWithUnit(text, {{"", 1}, {"ms", 1}, {"s", 1000}, {"min", 60'000}, {"h", 3'600'000}},
+                       "duration", "500ms, 30s, 5min, 1h");
 }
 
 std::string FormatBytes(uint64_t bytes) {

@@ -17,6 +17,10 @@ inline constexpr uint64_t kGiB = 1024 * kMiB;
 // (case-insensitive, all powers of 1024, as PostgreSQL's own settings do).
 Result<uint64_t> ParseBytes(std::string_view text);
 
+// A duration as PostgreSQL settings write it: "500ms", "30s", "5min", "1h", or a bare number of
+// milliseconds. Returns milliseconds.
+Result<uint64_t> ParseDurationMs(std::string_view text);
+
 // "0 B", "4.0 KiB", "12.4 GiB": one decimal above bytes.
 std::string FormatBytes(uint64_t bytes);
 

@@ -1,12 +1,12 @@
 #include "compress/pipeline.h"
 
-#include <isa-l/crc.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
 
 #include "common/log.h"
+#include "compress/crc32c.h"
 
 namespace dbb::compress {
 
@@ -36,9 +36,7 @@ struct OutputState {
   }
 };
 
-namespace {
-
-Status CheckOptions(const PipelineOptions& o) {
+Status ValidatePipeline(const PipelineOptions& o) {
   if (o.threads < 1 || o.threads > kMaxThreads) {
     return Status(StatusCode::kInvalidArgument, "compression threads " + std::to_string(o.threads) +
                                                     " out of range: use 1 to " +
@@ -49,11 +47,13 @@ Status CheckOptions(const PipelineOptions& o) {
                                                     " out of range: use 1 to " +
                                                     std::to_string(kMaxOutputs));
   }
-  if (o.page_bytes > kMaxPipelinePageBytes) {
-    // A compressed page must hold the worst case of a raw one, and pages stop at 64 MiB.
-    return Status(StatusCode::kInvalidArgument, "page size " + FormatBytes(o.page_bytes) +
-                                                    " is too large: use at most " +
-                                                    FormatBytes(kMaxPipelinePageBytes));
+  // A compressed page must hold the worst case of a raw one, and pool pages stop at 64 MiB.
+  if (o.page_bytes < io::kMinPageBytes || o.page_bytes > kMaxPipelinePageBytes ||
+      o.page_bytes % io::kPageAlign != 0) {
+    return Status(StatusCode::kInvalidArgument,
+                  "page size " + FormatBytes(o.page_bytes) + " out of range: use a multiple of " +
+                      FormatBytes(io::kPageAlign) + " from " + FormatBytes(io::kMinPageBytes) +
+                      " to " + FormatBytes(kMaxPipelinePageBytes));
   }
   if (o.page_count != 0 && o.page_count <= o.max_outputs) {
     // Each open output holds one page while filling it; one more keeps the queue moving.
@@ -65,12 +65,10 @@ Status CheckOptions(const PipelineOptions& o) {
   return ValidateCodec(o.codec);
 }
 
-}  // namespace
-
 Pipeline::Pipeline(const PipelineOptions& options) : options_(options) {}
 
 Result<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions& options) {
-  DBB_RETURN_IF_ERROR(CheckOptions(options));
+  DBB_RETURN_IF_ERROR(ValidatePipeline(options));
   std::unique_ptr<Pipeline> p(new Pipeline(options));
   PipelineOptions& o = p->options_;
   if (o.page_count == 0) o.page_count = o.max_outputs + 4 * o.threads;
@@ -181,10 +179,7 @@ void Pipeline::Deliver(OutputState& out, uint64_t seq, io::Page* page, Status st
     if (!out.failed.load(std::memory_order_relaxed)) {
       Status st = out.writer->Append(next->bytes());
       if (st.ok()) {
-        // isa-l's crc32_iscsi neither pre- nor post-inverts; these inversions make the
-        // standard CRC-32C (check value 0xE3069283), extendable page by page.
-        out.crc = ~crc32_iscsi(reinterpret_cast<unsigned char*>(next->data),
-                               static_cast<int>(next->size), ~out.crc);
+        out.crc = Crc32c(out.crc, next->bytes());
       } else {
         out.SetError(std::move(st));
       }

@@ -51,6 +51,11 @@ struct PipelineOptions {
   io::WriterOptions writer;      // per output
 };
 
+// Checks every option against its bounds (threads, outputs, page size and count, codec level);
+// kInvalidArgument naming the option and its range. Create does the same; callers use it to
+// reject a bad command line before they connect or create anything.
+Status ValidatePipeline(const PipelineOptions& options);
+
 // What Close reports about a finished file.
 struct OutputStats {
   std::string path;

@@ -22,6 +22,20 @@ TEST(ParseBytes, RejectsGarbageWithTheFix) {
   EXPECT_FALSE(ParseBytes("99999999999999TB").ok());
 }
 
+TEST(ParseDurationMs, AcceptsPostgresUnits) {
+  EXPECT_EQ(ParseDurationMs("0").value(), 0u);
+  EXPECT_EQ(ParseDurationMs("250").value(), 250u);
+  EXPECT_EQ(ParseDurationMs("500ms").value(), 500u);
+  EXPECT_EQ(ParseDurationMs("30s").value(), 30'000u);
+  EXPECT_EQ(ParseDurationMs("5min").value(), 300'000u);
+  EXPECT_EQ(ParseDurationMs("1h").value(), 3'600'000u);
+  auto r = ParseDurationMs("soon");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "'soon' is not a duration (use e.g. 500ms, 30s, 5min, 1h)");
+  EXPECT_EQ(ParseDurationMs("3d").status().message(),
+            "'3d': unknown unit (use e.g. 500ms, 30s, 5min, 1h)");
+}
+
 TEST(FormatBytes, OneDecimal) {
   EXPECT_EQ(FormatBytes(0), "0 B");
   EXPECT_EQ(FormatBytes(1023), "1023 B");

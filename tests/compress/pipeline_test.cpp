@@ -191,7 +191,8 @@ TEST(Pipeline, RejectsBadOptionsWithTheFix) {
   EXPECT_EQ(few_pages.status().message(),
             "page count 4 is too small for 4 open outputs: use at least 5");
   auto huge_page = Pipeline::Create({.page_bytes = 64 * kMiB});
-  EXPECT_EQ(huge_page.status().message(), "page size 64.0 MiB is too large: use at most 32.0 MiB");
+  EXPECT_EQ(huge_page.status().message(),
+            "page size 64.0 MiB out of range: use a multiple of 4.0 KiB from 64.0 KiB to 32.0 MiB");
   auto too_much = Pipeline::Create({.threads = 256});
   EXPECT_EQ(too_much.status().message(),
             "page pool of 1028 x 1.0 MiB exceeds the 1.0 GiB limit: use fewer or smaller pages");

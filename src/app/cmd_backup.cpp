@@ -1,0 +1,105 @@
+#include "app/cmd_backup.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "app/conn_flags.h"
+#include "app/exit_codes.h"
+#include "app/pipeline_flags.h"
+#include "app/signals.h"
+#include "common/units.h"
+#include "engine/backup.h"
+#include "engine/pipeline_bench.h"
+
+namespace dbb::app {
+namespace {
+
+struct BackupFlags {
+  pg::ConnParams conn;
+  std::string positional_db;
+  std::string dir;
+  int jobs = 2;
+  std::string lock_wait_timeout = "0";
+  PipelineFlags pipeline;
+};
+
+std::string TrimSlashes(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir;
+}
+
+void PrintSummary(const engine::BackupResult& r, const std::string& dir) {
+  const engine::Manifest& m = r.manifest;
+  const double ratio = static_cast<double>(m.raw_bytes()) /
+                       static_cast<double>(std::max<uint64_t>(1, m.stored_bytes()));
+  std::printf(
+      "backup of database \"%s\" complete: %s\n"
+      "  %zu tables, %llu rows, %zu sequences, %zu materialized views\n"
+      "  data %s -> %s stored (ratio %.2f) in %.1f s: %.0f MB/s of COPY data\n"
+      "  files written with %s; peak memory %s (page pipeline %s)\n",
+      m.database.c_str(), dir.c_str(), m.tables.size(), static_cast<unsigned long long>(m.rows()),
+      m.sequences.size(), m.matviews.size(), FormatBytes(m.raw_bytes()).c_str(),
+      FormatBytes(m.stored_bytes()).c_str(), ratio, m.duration_s,
+      static_cast<double>(m.raw_bytes()) / 1e6 / std::max(m.duration_s, 1e-3), r.io.c_str(),
+      FormatBytes(engine::PeakRssBytes()).c_str(), FormatBytes(r.pipeline_memory_bytes).c_str());
+}
+
+int RunBackupSingle(BackupFlags& f) {
+  const std::string cmd = "backup single";
+  if (!f.positional_db.empty() && !f.conn.conninfo.empty()) {
+    return ReportFailure(cmd,
+                         Status(StatusCode::kInvalidArgument,
+                                "give the database once: as DBNAME or with -d, not both"),
+                         0);
+  }
+  if (f.conn.conninfo.empty()) f.conn.conninfo = f.positional_db;
+  if (f.jobs < 1 || f.jobs > 256) {
+    return ReportFailure(cmd, Status(StatusCode::kInvalidArgument, "-j: use 1 to 256"), 0);
+  }
+  auto timeout = ParseDurationMs(f.lock_wait_timeout);
+  if (!timeout.ok())
+    return ReportFailure(cmd, timeout.status().WithContext("--lock-wait-timeout"), 0);
+  auto pipeline = ToPipelineOptions(f.pipeline);
+  if (!pipeline.ok()) return ReportFailure(cmd, pipeline.status(), 0);
+
+  StopSource stop;
+  SignalWatcher signals(&stop);
+  const std::string dir = TrimSlashes(f.dir);
+  auto result = engine::RunBackup({.conn = f.conn,
+                                   .dir = dir,
+                                   .jobs = f.jobs,
+                                   .lock_wait_timeout_ms = timeout.value(),
+                                   .pipeline = pipeline.value(),
+                                   .stop = &stop});
+  if (!result.ok()) return ReportFailure(cmd, result.status(), stop.signal());
+  PrintSummary(result.value(), dir);
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddBackupSingleCommand(CLI::App* backup, int* exit_code) {
+  auto flags = std::make_shared<BackupFlags>();
+  CLI::App* cmd = backup->add_subcommand(
+      "single",
+      "Back up one database to a new directory: one consistent snapshot, schema by pg_dump, data "
+      "as compressed COPY BINARY streams over -j connections, manifest written last");
+  cmd->add_option(
+      "DBNAME", flags->positional_db,
+      "database: a name, a conninfo string or a postgresql:// URI (default: PGDATABASE)");
+  cmd->add_option("-d,--dbname", flags->conn.conninfo, "the database, as an option");
+  AddConnFlags(cmd, &flags->conn);
+  cmd->add_option("--dir", flags->dir, "backup directory: new, or empty (created 0700)")
+      ->required();
+  cmd->add_option("-j,--jobs", flags->jobs, "data connections, largest tables first")
+      ->capture_default_str();
+  cmd->add_option("--lock-wait-timeout", flags->lock_wait_timeout,
+                  "fail if a table's ACCESS SHARE lock is not granted within this time (e.g. "
+                  "30s, 5min; 0 = wait forever, as pg_dump)")
+      ->capture_default_str();
+  AddPipelineFlags(cmd, &flags->pipeline);
+  cmd->callback([flags, exit_code] { *exit_code = RunBackupSingle(*flags); });
+}
+
+}  // namespace dbb::app

@@ -1,0 +1,11 @@
+// `dbbackup backup single`: one database into a new backup directory.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace dbb::app {
+
+// Registers `single` under `backup`; the command's exit code is stored in *exit_code.
+void AddBackupSingleCommand(CLI::App* backup, int* exit_code);
+
+}  // namespace dbb::app

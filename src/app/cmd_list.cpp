@@ -1,0 +1,89 @@
+#include "app/cmd_list.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "app/exit_codes.h"
+#include "common/units.h"
+#include "engine/manifest.h"
+
+namespace dbb::app {
+namespace {
+
+struct ListFlags {
+  std::string dir;
+  bool json = false;
+  size_t max_tables = 20;
+};
+
+double Ratio(uint64_t raw, uint64_t stored) {
+  return static_cast<double>(raw) / static_cast<double>(std::max<uint64_t>(1, stored));
+}
+
+void PrintTables(const engine::Manifest& m, size_t max_tables) {
+  std::printf("  %-40s %-6s %12s %10s %10s %6s\n", "table (largest first)", "format", "rows",
+              "data", "stored", "ratio");
+  for (size_t i = 0; i < m.tables.size() && i < max_tables; ++i) {
+    const engine::TableEntry& t = m.tables[i];
+    const std::string name = t.schema + "." + t.name;
+    std::printf("  %-40s %-6s %12llu %10s %10s %6.2f\n", name.c_str(), t.binary ? "binary" : "text",
+                static_cast<unsigned long long>(t.rows()), FormatBytes(t.raw_bytes()).c_str(),
+                FormatBytes(t.stored_bytes()).c_str(), Ratio(t.raw_bytes(), t.stored_bytes()));
+  }
+  if (m.tables.size() > max_tables) {
+    std::printf("  ... and %zu more tables (--max-tables to show them)\n",
+                m.tables.size() - max_tables);
+  }
+}
+
+int RunList(const ListFlags& f) {
+  auto m = engine::ReadManifest(f.dir);
+  if (!m.ok()) return ReportFailure("list", m.status(), 0);
+  const Status files = engine::CheckFilesPresent(f.dir, m.value());
+  if (f.json) {
+    std::fputs(engine::ToJson(m.value()).c_str(), stdout);
+    return files.ok() ? kExitOk : ReportFailure("list", files, 0);
+  }
+  const engine::Manifest& b = m.value();
+  const char* state = !b.complete ? "INCOMPLETE" : files.ok() ? "complete" : "DAMAGED";
+  const std::string consistency =
+      b.consistent ? "one point in time (snapshot " + b.snapshot + ")" : "NOT one point in time";
+  std::printf(
+      "backup %s: %s\n"
+      "  database \"%s\" on PostgreSQL %s, taken %s to %s (%.1f s)\n"
+      "  consistency: %s\n"
+      "  format version %d, dbbackup %s; compression %s level %d, %s pages\n"
+      "  %zu tables, %llu rows: data %s, stored %s (ratio %.2f, schema %s)\n"
+      "  %zu sequences, %zu materialized views\n",
+      f.dir.c_str(), state, b.database.c_str(), b.server_version.c_str(), b.started_at.c_str(),
+      b.finished_at.c_str(), b.duration_s, consistency.c_str(), b.format_version,
+      b.dbbackup_version.c_str(), b.compression.engine.c_str(), b.compression.level,
+      FormatBytes(b.compression.page_bytes).c_str(), b.tables.size(),
+      static_cast<unsigned long long>(b.rows()), FormatBytes(b.raw_bytes()).c_str(),
+      FormatBytes(b.stored_bytes()).c_str(), Ratio(b.raw_bytes(), b.stored_bytes()),
+      FormatBytes(b.schema.bytes).c_str(), b.sequences.size(), b.matviews.size());
+  if (b.large_objects_not_included > 0) {
+    std::printf("  large objects: %llu in the database, NOT in this backup\n",
+                static_cast<unsigned long long>(b.large_objects_not_included));
+  }
+  PrintTables(b, f.max_tables);
+  if (!files.ok()) return ReportFailure("list", files, 0);
+  return b.complete ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+void AddListCommand(CLI::App& app, int* exit_code) {
+  auto flags = std::make_shared<ListFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "list",
+      "Show what a backup directory holds: database, server version, when, consistency, tables "
+      "with rows and sizes, compression ratio, and whether it is complete (exit 1 if not)");
+  cmd->add_option("DIR", flags->dir, "backup directory")->required();
+  cmd->add_flag("--json", flags->json, "print the manifest (JSON) instead");
+  cmd->add_option("--max-tables", flags->max_tables, "tables to show")->capture_default_str();
+  cmd->callback([flags, exit_code] { *exit_code = RunList(*flags); });
+}
+
+}  // namespace dbb::app

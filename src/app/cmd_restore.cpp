@@ -1,0 +1,82 @@
+#include "app/cmd_restore.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "app/conn_flags.h"
+#include "app/exit_codes.h"
+#include "app/signals.h"
+#include "common/units.h"
+#include "engine/pipeline_bench.h"
+#include "engine/restore.h"
+
+namespace dbb::app {
+namespace {
+
+struct RestoreFlags {
+  pg::ConnParams conn;
+  std::string dir;
+  std::string target;
+  bool create = false;
+  int jobs = 2;
+};
+
+int RunRestoreSingle(RestoreFlags& f) {
+  const std::string cmd = "restore single";
+  if (f.jobs < 1 || f.jobs > 256) {
+    return ReportFailure(cmd, Status(StatusCode::kInvalidArgument, "-j: use 1 to 256"), 0);
+  }
+  if (f.create && !IsPlainDatabaseName(f.target)) {
+    return ReportFailure(cmd,
+                         Status(StatusCode::kInvalidArgument,
+                                "--create needs a plain database name in -d; give the server "
+                                "with -h, -p and -U"),
+                         0);
+  }
+  if (IsPlainDatabaseName(f.target)) {
+    f.conn.dbname = f.target;
+  } else {
+    f.conn.conninfo = f.target;
+  }
+  StopSource stop;
+  SignalWatcher signals(&stop);
+  auto r = engine::RunRestore(
+      {.dir = f.dir, .conn = f.conn, .create = f.create, .jobs = f.jobs, .stop = &stop});
+  if (!r.ok()) return ReportFailure(cmd, r.status(), stop.signal());
+  const engine::Manifest& m = r->manifest;
+  std::printf(
+      "restore of \"%s\" (backup of \"%s\", %s) into database \"%s\" complete\n"
+      "  %zu tables, %llu rows, %s of COPY data in %.1f s: %.0f MB/s; %zu sequences set, "
+      "%zu materialized views\n"
+      "  peak memory %s\n",
+      f.dir.c_str(), m.database.c_str(), m.finished_at.c_str(), r->database.c_str(),
+      m.tables.size(), static_cast<unsigned long long>(r->rows), FormatBytes(r->raw_bytes).c_str(),
+      r->seconds, static_cast<double>(r->raw_bytes) / 1e6 / std::max(r->seconds, 1e-3),
+      m.sequences.size(), m.matviews.size(), FormatBytes(engine::PeakRssBytes()).c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddRestoreSingleCommand(CLI::App* restore, int* exit_code) {
+  auto flags = std::make_shared<RestoreFlags>();
+  CLI::App* cmd = restore->add_subcommand(
+      "single",
+      "Restore a backup directory into one database: pre-data schema, data over -j connections, "
+      "then indexes and constraints in parallel, sequences and materialized views. The target "
+      "must be empty (or new, with --create)");
+  cmd->add_option("DIR", flags->dir, "backup directory (with manifest.json)")->required();
+  cmd->add_option("-d,--dbname", flags->target,
+                  "target database: a name, or a conninfo string / URI without --create")
+      ->required();
+  AddConnFlags(cmd, &flags->conn);
+  cmd->add_flag("--create", flags->create,
+                "create the target database first (connecting to the postgres database), with "
+                "the source's encoding and locale");
+  cmd->add_option("-j,--jobs", flags->jobs, "connections for data and for post-data (indexes)")
+      ->capture_default_str();
+  cmd->callback([flags, exit_code] { *exit_code = RunRestoreSingle(*flags); });
+}
+
+}  // namespace dbb::app

@@ -1,0 +1,267 @@
+#include "engine/manifest.h"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "common/units.h"
+#include "io/small_file.h"
+
+namespace dbb::engine {
+namespace {
+
+using nlohmann::json;
+
+// The manifest of a 100k-table database is tens of MB; anything far larger is not a manifest.
+constexpr uint64_t kMaxManifestBytes = 1 * kGiB;
+
+std::string Hex32(uint32_t v) {
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", v);
+  return buf;
+}
+
+uint32_t ParseHex32(const std::string& s) {
+  if (s.size() != 8 || s.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    throw json::other_error::create(501, "crc32c must be 8 lowercase hex digits: " + s, nullptr);
+  }
+  return static_cast<uint32_t>(std::stoul(s, nullptr, 16));
+}
+
+json FileToJson(const DataFile& f) {
+  return {{"file", f.file},           {"rows", f.rows},
+          {"raw_bytes", f.raw_bytes}, {"stored_bytes", f.stored_bytes},
+          {"members", f.members},     {"crc32c", Hex32(f.crc32c)}};
+}
+
+json TableToJson(const TableEntry& t) {
+  json files = json::array();
+  for (const DataFile& f : t.files) files.push_back(FileToJson(f));
+  return {{"schema", t.schema},
+          {"name", t.name},
+          {"oid", t.oid},
+          {"partition", t.partition},
+          {"unlogged", t.unlogged},
+          {"columns", t.columns},
+          {"format", t.binary ? "binary" : "text"},
+          {"rows", t.rows()},
+          {"raw_bytes", t.raw_bytes()},
+          {"stored_bytes", t.stored_bytes()},
+          {"seconds", t.seconds},
+          {"copy_from", t.copy_from},
+          {"files", files}};
+}
+
+DataFile FileFromJson(const json& j) {
+  return {.file = j.at("file").get<std::string>(),
+          .rows = j.at("rows").get<uint64_t>(),
+          .raw_bytes = j.at("raw_bytes").get<uint64_t>(),
+          .stored_bytes = j.at("stored_bytes").get<uint64_t>(),
+          .members = j.at("members").get<uint64_t>(),
+          .crc32c = ParseHex32(j.at("crc32c").get<std::string>())};
+}
+
+TableEntry TableFromJson(const json& j) {
+  TableEntry t;
+  t.schema = j.at("schema").get<std::string>();
+  t.name = j.at("name").get<std::string>();
+  t.oid = j.value("oid", 0u);
+  t.partition = j.value("partition", false);
+  t.unlogged = j.value("unlogged", false);
+  t.columns = j.at("columns").get<std::vector<std::string>>();
+  const std::string format = j.at("format").get<std::string>();
+  if (format != "binary" && format != "text") {
+    throw json::other_error::create(501, "format must be binary or text: " + format, nullptr);
+  }
+  t.binary = format == "binary";
+  t.copy_from = j.at("copy_from").get<std::string>();
+  t.seconds = j.value("seconds", 0.0);
+  for (const json& f : j.at("files")) t.files.push_back(FileFromJson(f));
+  return t;
+}
+
+}  // namespace
+
+namespace {
+
+template <typename T, typename Field>
+uint64_t Sum(const std::vector<T>& items, Field field) {
+  uint64_t n = 0;
+  for (const T& item : items) n += field(item);
+  return n;
+}
+
+}  // namespace
+
+uint64_t TableEntry::rows() const {
+  return Sum(files, [](const DataFile& f) { return f.rows; });
+}
+uint64_t TableEntry::raw_bytes() const {
+  return Sum(files, [](const DataFile& f) { return f.raw_bytes; });
+}
+uint64_t TableEntry::stored_bytes() const {
+  return Sum(files, [](const DataFile& f) { return f.stored_bytes; });
+}
+uint64_t Manifest::rows() const {
+  return Sum(tables, [](const TableEntry& t) { return t.rows(); });
+}
+uint64_t Manifest::raw_bytes() const {
+  return Sum(tables, [](const TableEntry& t) { return t.raw_bytes(); });
+}
+uint64_t Manifest::stored_bytes() const {
+  return schema.bytes + Sum(tables, [](const TableEntry& t) { return t.stored_bytes(); });
+}
+
+std::string ToJson(const Manifest& m) {
+  json tables = json::array();
+  for (const TableEntry& t : m.tables) tables.push_back(TableToJson(t));
+  json sequences = json::array();
+  for (const pg::SequenceInfo& s : m.sequences) {
+    sequences.push_back({{"schema", s.schema},
+                         {"name", s.name},
+                         {"last_value", s.last_value},
+                         {"is_called", s.is_called}});
+  }
+  json matviews = json::array();
+  for (const pg::MatViewInfo& v : m.matviews) {
+    matviews.push_back({{"schema", v.schema}, {"name", v.name}, {"populated", v.populated}});
+  }
+  const json j = {
+      {"format", "dbbackup"},
+      {"format_version", m.format_version},
+      {"complete", m.complete},
+      {"dbbackup_version", m.dbbackup_version},
+      {"database", m.database},
+      {"server_version", m.server_version},
+      {"server_version_num", m.server_version_num},
+      {"encoding", m.encoding},
+      {"lc_collate", m.lc_collate},
+      {"lc_ctype", m.lc_ctype},
+      {"database_settings", m.properties.settings},
+      {"database_comment", m.properties.comment},
+      {"started_at", m.started_at},
+      {"finished_at", m.finished_at},
+      {"duration_s", m.duration_s},
+      {"consistent", m.consistent},
+      {"snapshot", m.snapshot},
+      {"compression",
+       {{"engine", m.compression.engine},
+        {"level", m.compression.level},
+        {"page_bytes", m.compression.page_bytes}}},
+      {"schema",
+       {{"file", m.schema.file}, {"bytes", m.schema.bytes}, {"crc32c", Hex32(m.schema.crc32c)}}},
+      {"totals",
+       {{"tables", m.tables.size()},
+        {"rows", m.rows()},
+        {"raw_bytes", m.raw_bytes()},
+        {"stored_bytes", m.stored_bytes()}}},
+      {"tables", tables},
+      {"sequences", sequences},
+      {"materialized_views", matviews},
+      {"large_objects", {{"count", m.large_objects_not_included}, {"included", false}}},
+  };
+  return j.dump(1) + "\n";
+}
+
+Result<Manifest> ParseManifest(const std::string& text) {
+  try {
+    const json j = json::parse(text);
+    if (j.value("format", "") != "dbbackup") {
+      return Status(StatusCode::kCorrupt, "not a dbbackup manifest (no \"format\": \"dbbackup\")");
+    }
+    Manifest m;
+    m.format_version = j.at("format_version").get<int>();
+    if (m.format_version > kFormatVersion) {
+      return Status(StatusCode::kUnsupported,
+                    "backup format version " + std::to_string(m.format_version) +
+                        " is newer than this dbbackup understands (" +
+                        std::to_string(kFormatVersion) + "); use a newer dbbackup");
+    }
+    m.complete = j.at("complete").get<bool>();
+    m.dbbackup_version = j.value("dbbackup_version", "");
+    m.database = j.at("database").get<std::string>();
+    m.server_version = j.value("server_version", "");
+    m.server_version_num = j.value("server_version_num", 0);
+    m.encoding = j.value("encoding", "");
+    m.lc_collate = j.value("lc_collate", "");
+    m.lc_ctype = j.value("lc_ctype", "");
+    m.properties.settings = j.value("database_settings", std::vector<std::string>{});
+    m.properties.comment = j.value("database_comment", "");
+    m.started_at = j.value("started_at", "");
+    m.finished_at = j.value("finished_at", "");
+    m.duration_s = j.value("duration_s", 0.0);
+    m.consistent = j.value("consistent", false);
+    m.snapshot = j.value("snapshot", "");
+    const json& c = j.at("compression");
+    m.compression.engine = c.at("engine").get<std::string>();
+    m.compression.level = c.at("level").get<int>();
+    m.compression.page_bytes = c.at("page_bytes").get<uint64_t>();
+    const json& s = j.at("schema");
+    m.schema.file = s.at("file").get<std::string>();
+    m.schema.bytes = s.at("bytes").get<uint64_t>();
+    m.schema.crc32c = ParseHex32(s.at("crc32c").get<std::string>());
+    for (const json& t : j.at("tables")) m.tables.push_back(TableFromJson(t));
+    for (const json& q : j.at("sequences")) {
+      m.sequences.push_back({.schema = q.at("schema").get<std::string>(),
+                             .name = q.at("name").get<std::string>(),
+                             .last_value = q.at("last_value").get<std::string>(),
+                             .is_called = q.at("is_called").get<bool>()});
+    }
+    for (const json& v : j.at("materialized_views")) {
+      m.matviews.push_back({.schema = v.at("schema").get<std::string>(),
+                            .name = v.at("name").get<std::string>(),
+                            .populated = v.at("populated").get<bool>()});
+    }
+    if (j.contains("large_objects")) {
+      m.large_objects_not_included = j["large_objects"].value("count", uint64_t{0});
+    }
+    return m;
+  } catch (const json::exception& e) {
+    return Status(StatusCode::kCorrupt, std::string("manifest does not parse: ") + e.what());
+  }
+}
+
+Status WriteManifest(const std::string& dir, const Manifest& manifest) {
+  return io::WriteFileAtomic(dir + "/" + kManifestName, ToJson(manifest));
+}
+
+Result<Manifest> ReadManifest(const std::string& dir) {
+  const std::string path = dir + "/" + kManifestName;
+  auto text = io::ReadSmallFile(path, kMaxManifestBytes);
+  if (!text.ok()) {
+    if (text.status().sys_errno() == ENOENT) {
+      return Status(StatusCode::kCorrupt,
+                    dir + ": no " + kManifestName +
+                        ": not a complete backup (interrupted, failed, or still running)");
+    }
+    return text.status();
+  }
+  auto m = ParseManifest(text.value());
+  if (!m.ok()) return m.status().WithContext(path);
+  return m;
+}
+
+Status CheckFilesPresent(const std::string& dir, const Manifest& m) {
+  auto check = [&](const std::string& file, uint64_t bytes) -> Status {
+    const std::string path = dir + "/" + file;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      return Status(StatusCode::kCorrupt,
+                    path + ": listed in the manifest but missing; the backup is damaged");
+    }
+    if (static_cast<uint64_t>(st.st_size) != bytes) {
+      return Status(StatusCode::kCorrupt, path + ": " + std::to_string(st.st_size) +
+                                              " bytes, the manifest says " + std::to_string(bytes) +
+                                              "; the backup is damaged");
+    }
+    return Status::Ok();
+  };
+  DBB_RETURN_IF_ERROR(check(m.schema.file, m.schema.bytes));
+  for (const TableEntry& t : m.tables) {
+    for (const DataFile& f : t.files) DBB_RETURN_IF_ERROR(check(f.file, f.stored_bytes));
+  }
+  return Status::Ok();
+}
+
+}  // namespace dbb::engine

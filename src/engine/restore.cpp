@@ -1,0 +1,245 @@
+#include "engine/restore.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "common/log.h"
+#include "common/units.h"
+#include "compress/decompressor.h"
+#include "engine/run_state.h"
+#include "pg/catalog.h"
+#include "pg/copy_stream.h"
+#include "pg/pg_tools.h"
+
+namespace dbb::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Status CreateDatabase(const RestoreOptions& o, const Manifest& m) {
+  pg::ConnParams admin = o.conn;
+  admin.dbname = "postgres";
+  auto conn = pg::Connection::Open(admin);
+  if (!conn.ok()) return conn.status().WithContext("--create (connecting to database postgres)");
+  std::string sql = "CREATE DATABASE " + conn->QuoteIdent(o.conn.dbname) + " TEMPLATE template0";
+  if (!m.encoding.empty()) sql += " ENCODING " + conn->QuoteLiteral(m.encoding);
+  if (!m.lc_collate.empty()) sql += " LC_COLLATE " + conn->QuoteLiteral(m.lc_collate);
+  if (!m.lc_ctype.empty()) sql += " LC_CTYPE " + conn->QuoteLiteral(m.lc_ctype);
+  Status st = conn->Exec(sql);
+  if (st.ok()) return st;
+  if (st.message().find("42P04") != std::string::npos) {
+    return Status(StatusCode::kRefused,
+                  "target database \"" + o.conn.dbname +
+                      "\" already exists; drop it first, or restore without --create into an "
+                      "empty database");
+  }
+  return st.WithContext("--create");
+}
+
+Status CheckEmpty(pg::Connection& target, const std::string& name) {
+  auto objects = pg::DescribeUserObjects(target);
+  if (!objects.ok()) return objects.status();
+  if (objects->empty()) return Status::Ok();
+  return Status(StatusCode::kRefused, "target database \"" + name + "\" is not empty (" +
+                                          objects.value() +
+                                          "); restore into a new database (--create) or an "
+                                          "empty one. Nothing was changed.");
+}
+
+// The data phase: `jobs` connections take tables, largest first.
+class DataLoader {
+ public:
+  DataLoader(const RestoreOptions& options, const Manifest& manifest, RunState* run)
+      : options_(options), run_(run) {
+    for (const TableEntry& t : manifest.tables) order_.push_back(&t);
+    std::stable_sort(order_.begin(), order_.end(), [](const TableEntry* a, const TableEntry* b) {
+      return a->raw_bytes() > b->raw_bytes();
+    });
+  }
+
+  void Run() {
+    std::vector<std::thread> threads;
+    const size_t n =
+        std::min<size_t>(static_cast<size_t>(options_.jobs), std::max<size_t>(1, order_.size()));
+    for (size_t i = 0; i < n; ++i) threads.emplace_back([this] { Worker(); });
+    for (std::thread& t : threads) t.join();
+  }
+
+  uint64_t rows() const { return rows_.load(); }
+  uint64_t raw_bytes() const { return raw_bytes_.load(); }
+
+ private:
+  void Worker() {
+    auto conn = pg::Connection::Open(options_.conn);
+    if (!conn.ok()) return run_->Fail(conn.status());
+    const int cancel_id = run_->stop()->OnStop([c = &conn.value()] { c->Cancel(); });
+    // A restore that fails is redone from scratch; waiting for each commit's flush buys nothing.
+    Status st = conn->Exec("SET synchronous_commit = off");
+    while (st.ok() && !run_->stop()->requested()) {
+      const size_t i = next_.fetch_add(1);
+      if (i >= order_.size()) break;
+      for (const DataFile& f : order_[i]->files) {
+        st = LoadFile(conn.value(), *order_[i], f);
+        if (!st.ok()) break;
+      }
+    }
+    run_->stop()->Unregister(cancel_id);
+    if (!st.ok()) run_->Fail(st);
+  }
+
+  Status LoadFile(pg::Connection& conn, const TableEntry& table, const DataFile& file) {
+    const std::string path = options_.dir + "/" + file.file;
+    const std::string what =
+        "table " + pg::QualifiedName(conn, table.schema, table.name) + " from " + path;
+    auto reader = io::OpenReader(path, options_.reader);
+    if (!reader.ok()) return reader.status();
+    // The statement is rebuilt from the names, never taken as SQL text from the manifest.
+    auto copy = pg::CopyIn::Start(
+        conn, pg::CopyInSql(conn, table.schema, table.name, table.columns, table.binary));
+    if (!copy.ok()) return copy.status().WithContext(what);
+    Status st = Stream(*reader.value(), copy.value());
+    if (!st.ok()) {
+      copy->Abort(st.message());
+      return st.WithContext(what);
+    }
+    auto rows = copy->Finish();
+    if (!rows.ok()) return rows.status().WithContext(what);
+    if (rows.value() != file.rows) {
+      return Status(StatusCode::kCorrupt, what + ": loaded " + std::to_string(rows.value()) +
+                                              " rows, the manifest says " +
+                                              std::to_string(file.rows));
+    }
+    rows_ += rows.value();
+    raw_bytes_ += file.raw_bytes;
+    return Status::Ok();
+  }
+
+  // File -> inflate -> COPY, checking the decoded length against the manifest.
+  Status Stream(io::FileReader& reader, pg::CopyIn& copy) {
+    std::unique_ptr<compress::Decompressor> inflater;
+    StopSource* stop = run_->stop();
+    const compress::ByteSink sink = [&copy, stop](std::span<const std::byte> bytes) {
+      if (stop->requested()) return Status(StatusCode::kCancelled, "stopped");
+      return copy.Put(bytes);
+    };
+    for (;;) {
+      auto chunk = reader.Next();
+      if (!chunk.ok()) return chunk.status();
+      if (chunk->empty()) break;
+      if (!inflater) {
+        auto format = compress::DetectFormat(chunk.value());
+        if (!format.ok()) return format.status();
+        auto made = compress::MakeDecompressor(format.value());
+        if (!made.ok()) return made.status();
+        inflater = std::move(made.value());
+      }
+      DBB_RETURN_IF_ERROR(inflater->Feed(chunk.value(), sink));
+    }
+    if (!inflater) return Status(StatusCode::kCorrupt, "empty file: no gzip member");
+    return inflater->Finish();
+  }
+
+  const RestoreOptions& options_;
+  RunState* run_;
+  std::vector<const TableEntry*> order_;
+  std::atomic<size_t> next_{0};
+  std::atomic<uint64_t> rows_{0};
+  std::atomic<uint64_t> raw_bytes_{0};
+};
+
+// Sequence values, then materialized views in dependency order: what pg_dump's data section
+// holds besides table rows.
+Status RestoreSequencesAndViews(pg::Connection& conn, const Manifest& m) {
+  for (const pg::SequenceInfo& s : m.sequences) {
+    auto r = conn.Query(
+        "SELECT pg_catalog.setval($1::regclass, $2::bigint, $3::boolean)",
+        {pg::QualifiedName(conn, s.schema, s.name), s.last_value, s.is_called ? "true" : "false"});
+    if (!r.ok()) return r.status().WithContext("sequence " + s.schema + "." + s.name);
+  }
+  for (const pg::MatViewInfo& v : m.matviews) {
+    if (!v.populated) continue;
+    DBB_RETURN_IF_ERROR(
+        conn.Exec("REFRESH MATERIALIZED VIEW " + pg::QualifiedName(conn, v.schema, v.name)));
+  }
+  return Status::Ok();
+}
+
+Status RestoreInto(const RestoreOptions& o, const Manifest& m, RunState& run,
+                   RestoreResult* result) {
+  auto target = pg::Connection::Open(o.conn);
+  if (!target.ok()) return target.status();
+  const int cancel_id = run.stop()->OnStop([c = &target.value()] { c->Cancel(); });
+  const std::string archive = o.dir + "/" + m.schema.file;
+  Status st = CheckEmpty(target.value(), target->database());
+  if (st.ok()) {
+    st = pg::RestoreSection(target.value(),
+                            {.archive_path = archive, .section = "pre-data", .stop = run.stop()});
+  }
+  if (st.ok()) {
+    DataLoader loader(o, m, &run);
+    loader.Run();
+    st = run.status();
+    result->rows = loader.rows();
+    result->raw_bytes = loader.raw_bytes();
+  }
+  if (st.ok()) {
+    st = pg::RestoreSection(
+        target.value(),
+        {.archive_path = archive, .section = "post-data", .jobs = o.jobs, .stop = run.stop()});
+  }
+  if (st.ok()) st = RestoreSequencesAndViews(target.value(), m);
+  if (st.ok() && o.create) {
+    // Last, so that a setting such as default_transaction_read_only cannot affect the load.
+    st = pg::ApplyDatabaseProps(target.value(), target->database(), m.properties);
+  } else if (st.ok() && (!m.properties.settings.empty() || !m.properties.comment.empty())) {
+    log::Info(
+        "the source database's own settings and comment were not applied (they are "
+        "applied with --create)");
+  }
+  run.stop()->Unregister(cancel_id);
+  result->database = target->database();
+  return st;
+}
+
+}  // namespace
+
+Result<RestoreResult> RunRestore(const RestoreOptions& o) {
+  DBB_CHECK(o.stop != nullptr && o.jobs >= 1);
+  const Clock::time_point start = Clock::now();
+  auto manifest = ReadManifest(o.dir);
+  if (!manifest.ok()) return manifest.status();
+  const Manifest& m = manifest.value();
+  if (!m.complete) {
+    return Status(StatusCode::kCorrupt, o.dir + ": the manifest says the backup is incomplete");
+  }
+  DBB_RETURN_IF_ERROR(CheckFilesPresent(o.dir, m));
+  if (m.large_objects_not_included > 0) {
+    log::Warn("the source database had " + std::to_string(m.large_objects_not_included) +
+              " large objects, which this backup does not hold; they will be missing");
+  }
+  if (o.create) DBB_RETURN_IF_ERROR(CreateDatabase(o, m));
+
+  RunState run(o.stop);
+  RestoreResult result;
+  Status st = RestoreInto(o, m, run, &result);
+  if (!st.ok()) {
+    run.Fail(st);
+    const Status failed = run.status();
+    // Refused or unreachable: nothing was changed. Otherwise the target holds part of the data.
+    if (failed.code() == StatusCode::kRefused || failed.code() == StatusCode::kConnection) {
+      return failed;
+    }
+    return Status(failed.code(),
+                  failed.message() + "\ndatabase \"" + result.database +
+                      "\" is incomplete: drop it and restore again",
+                  failed.sys_errno());
+  }
+  result.manifest = std::move(manifest.value());
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return result;
+}
+
+}  // namespace dbb::engine

@@ -1,0 +1,44 @@
+// `restore single`: a backup directory into one database, in pg_restore's order:
+//
+//   pre-data schema (pg_restore --section=pre-data)
+//   `jobs` connections take tables largest first:
+//     DIR/data/NNNNN.gz -> reader (io_uring) -> inflate -> COPY ... FROM STDIN (FORMAT binary)
+//   post-data schema in parallel (pg_restore --section=post-data -j jobs): indexes, constraints,
+//   triggers
+//   sequence values (setval), then REFRESH of the populated materialized views, in order
+//
+// The target must be empty of user objects (or is created with `create`); a non-empty target is
+// refused before anything is changed. Row counts are checked against the manifest.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+#include "common/stop.h"
+#include "engine/manifest.h"
+#include "io/file_reader.h"
+#include "pg/connection.h"
+
+namespace dbb::engine {
+
+struct RestoreOptions {
+  std::string dir;
+  pg::ConnParams conn;  // the target database
+  bool create = false;  // CREATE DATABASE first (connecting to the "postgres" database)
+  int jobs = 2;
+  io::ReaderOptions reader;
+  StopSource* stop = nullptr;  // required
+};
+
+struct RestoreResult {
+  Manifest manifest;
+  std::string database;
+  uint64_t rows = 0;
+  uint64_t raw_bytes = 0;  // COPY bytes loaded
+  double seconds = 0;
+};
+
+Result<RestoreResult> RunRestore(const RestoreOptions& options);
+
+}  // namespace dbb::engine

@@ -1,0 +1,40 @@
+// What the threads of one backup or restore share: the first error, the stop request that it
+// (or a signal) raised, and the files the run created so a failed run can take them back.
+//
+// Thread-safe.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "common/stop.h"
+
+namespace dbb::engine {
+
+class RunState {
+ public:
+  explicit RunState(StopSource* stop) : stop_(stop) {}
+
+  StopSource* stop() const { return stop_; }
+
+  // Records the first real error and stops the other workers. Errors that arrive after a stop
+  // was requested are its echoes (a cancelled COPY, a killed pg_dump) and are dropped.
+  void Fail(const Status& status);
+  // The first error; kCancelled with the signal's name if a signal stopped the run; else OK.
+  Status status() const;
+
+  // Files and directories this run made, removed (files first, then directories, newest first)
+  // by RemoveCreated when the run fails.
+  void AddCreated(const std::string& path);
+  void RemoveCreated();
+
+ private:
+  StopSource* stop_;
+  mutable std::mutex mu_;
+  Status first_error_;
+  std::vector<std::string> created_;
+};
+
+}  // namespace dbb::engine

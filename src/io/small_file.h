@@ -1,0 +1,29 @@
+// Small files (the manifest, metadata) and directories, written the crash-safe way: a file is
+// complete under its final name or absent, never half there.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace dbb::io {
+
+// Writes `contents` to `path` atomically: `path`.tmp (created with `mode`), write, fsync, rename
+// over `path`, fsync of the directory. On failure the temp file is removed.
+Status WriteFileAtomic(const std::string& path, std::string_view contents, unsigned mode = 0600);
+
+// Reads a whole file of at most `max_bytes` (larger is kCorrupt: not what we expect there).
+Result<std::string> ReadSmallFile(const std::string& path, uint64_t max_bytes);
+
+// fsync of a directory, so that renames and new entries in it survive a crash.
+Status FsyncDir(const std::string& dir);
+
+// Makes `dir` ready to receive a new backup: created with mode 0700 (parents as needed, 0700
+// too) if missing; refused (kRefused) if it exists and is not empty, or is not a directory; its
+// writability checked by creating and removing a probe file. Errors name the path and the fix.
+// Returns true when it created `dir` (so a failed run can remove it again).
+Result<bool> PrepareEmptyDir(const std::string& dir);
+
+}  // namespace dbb::io

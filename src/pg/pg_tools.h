@@ -1,0 +1,41 @@
+// pg_dump and pg_restore for the schema: dbbackup moves the data itself, and lets PostgreSQL's own
+// tools write and replay DDL (a custom-format archive), which keeps every object type, owner,
+// grant and comment exactly as pg_dump sees it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/status.h"
+#include "common/stop.h"
+#include "pg/connection.h"
+
+namespace dbb::pg {
+
+// Finds `tool` ("pg_dump", "pg_restore") able to talk to a server of `server_version_num`: on
+// PATH first, then /usr/lib/postgresql/<major>/bin for the newest major installed. pg_dump must
+// be at least the server's major version. kUnsupported naming what was found and the fix
+// ("install postgresql-client-16").
+Result<std::string> FindTool(const std::string& tool, int server_version_num);
+
+struct DumpSchemaOptions {
+  std::string snapshot;  // exported snapshot id: the schema is taken at the same point in time
+  std::string out_path;  // custom-format archive, written 0600
+  uint64_t lock_wait_timeout_ms = 0;  // 0 = wait forever
+  StopSource* stop = nullptr;
+};
+// pg_dump --schema-only --format=custom --snapshot=... for conn's database, as conn's user.
+// kServer with pg_dump's stderr when it fails.
+Status DumpSchema(const Connection& conn, const DumpSchemaOptions& options);
+
+struct RestoreSectionOptions {
+  std::string archive_path;
+  std::string section;  // "pre-data" or "post-data"
+  int jobs = 1;         // pg_restore -j
+  StopSource* stop = nullptr;
+};
+// pg_restore --section=... --exit-on-error into conn's database, as conn's user. kServer with
+// pg_restore's stderr when it fails.
+Status RestoreSection(const Connection& conn, const RestoreSectionOptions& options);
+
+}  // namespace dbb::pg

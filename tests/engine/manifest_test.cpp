@@ -1,0 +1,123 @@
+#include "engine/manifest.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "io/small_file.h"
+#include "support/test_util.h"
+
+namespace dbb::engine {
+namespace {
+
+using dbb::testing::TempDir;
+
+Manifest Sample() {
+  Manifest m;
+  m.complete = true;
+  m.dbbackup_version = "0.1.0";
+  m.database = "shop \"eu\"";
+  m.server_version = "15.4";
+  m.server_version_num = 150004;
+  m.encoding = "UTF8";
+  m.started_at = "2026-11-27T06:00:00Z";
+  m.snapshot = "00000003-0000001B-1";
+  m.compression = {.engine = "isal", .level = 1, .page_bytes = 1 << 20};
+  m.schema.bytes = 5000;
+  m.schema.crc32c = 0x0badf00d;
+  TableEntry t{.oid = 16384,
+               .schema = "My Schema",
+               .name = "T 1",
+               .partition = true,
+               .columns = {"id", "b \"q\""},
+               .binary = false,
+               .copy_from = "COPY ...",
+               .files = {DataFile{.file = "data/00001.gz",
+                                  .rows = 1ull << 40,
+                                  .raw_bytes = 10,
+                                  .stored_bytes = 35,
+                                  .members = 1,
+                                  .crc32c = 0xe3069283}}};
+  m.tables.push_back(t);
+  m.sequences.push_back(
+      {.schema = "public", .name = "s", .last_value = "-9223372036854775808", .is_called = false});
+  m.matviews.push_back({.schema = "public", .name = "mv", .populated = true});
+  return m;
+}
+
+TEST(Manifest, RoundTripsThroughJson) {
+  const Manifest m = Sample();
+  auto back = ParseManifest(ToJson(m));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(ToJson(back.value()), ToJson(m));
+  const TableEntry& t = back->tables.at(0);
+  EXPECT_EQ(t.columns.at(1), "b \"q\"");
+  EXPECT_FALSE(t.binary);
+  EXPECT_EQ(t.rows(), 1ull << 40);
+  EXPECT_EQ(t.files.at(0).crc32c, 0xe3069283u);
+  EXPECT_EQ(back->sequences.at(0).last_value, "-9223372036854775808");
+  EXPECT_EQ(back->stored_bytes(), 5035u) << "the schema archive counts as stored";
+}
+
+TEST(Manifest, RecordsChecksumsAsHexAndTotals) {
+  const std::string json = ToJson(Sample());
+  EXPECT_NE(json.find("\"crc32c\": \"e3069283\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"format_version\": 1"), std::string::npos);
+  EXPECT_NE(json.find("\"format\": \"text\""), std::string::npos);
+  EXPECT_NE(json.find("\"totals\""), std::string::npos);
+}
+
+TEST(Manifest, RefusesNewerVersionsAndDamage) {
+  std::string json = ToJson(Sample());
+  std::string newer = json;
+  newer.replace(newer.find("\"format_version\": 1"), 19, "\"format_version\": 9");
+  EXPECT_EQ(ParseManifest(newer).status().code(), StatusCode::kUnsupported);
+  std::string bad_crc = json;
+  bad_crc.replace(bad_crc.find("e3069283"), 8, "e30692zz");
+  const auto r = ParseManifest(bad_crc);
+  EXPECT_EQ(r.status().code(), StatusCode::kCorrupt);
+  EXPECT_NE(r.status().message().find("crc32c"), std::string::npos) << r.status().message();
+  EXPECT_EQ(ParseManifest(json.substr(0, json.size() / 2)).status().code(), StatusCode::kCorrupt);
+  EXPECT_EQ(ParseManifest("{\"format\": \"other\"}").status().code(), StatusCode::kCorrupt);
+}
+
+TEST(Manifest, MissingManifestMeansIncomplete) {
+  TempDir dir;
+  const auto r = ReadManifest(dir.path());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            dir.path() +
+                ": no manifest.json: not a complete backup (interrupted, failed, or "
+                "still running)");
+}
+
+TEST(Manifest, WrittenOwnerOnlyAndReadBack) {
+  TempDir dir;
+  ASSERT_TRUE(WriteManifest(dir.path(), Sample()).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.file(kManifestName).c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto m = ReadManifest(dir.path());
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->database, "shop \"eu\"");
+}
+
+TEST(Manifest, CheckFilesPresentNamesMissingAndResizedFiles) {
+  TempDir dir;
+  Manifest m = Sample();
+  const auto missing = CheckFilesPresent(dir.path(), m);
+  EXPECT_EQ(missing.code(), StatusCode::kCorrupt);
+  EXPECT_NE(missing.message().find("schema.dump: listed in the manifest but missing"),
+            std::string::npos)
+      << missing.message();
+  ASSERT_EQ(::mkdir(dir.file("data").c_str(), 0700), 0);
+  ASSERT_TRUE(io::WriteFileAtomic(dir.file("schema.dump"), std::string(5000, 's')).ok());
+  ASSERT_TRUE(io::WriteFileAtomic(dir.file("data/00001.gz"), std::string(34, 'd')).ok());
+  const auto resized = CheckFilesPresent(dir.path(), m);
+  EXPECT_NE(resized.message().find("00001.gz: 34 bytes, the manifest says 35"), std::string::npos)
+      << resized.message();
+  ASSERT_TRUE(io::WriteFileAtomic(dir.file("data/00001.gz"), std::string(35, 'd')).ok());
+  EXPECT_TRUE(CheckFilesPresent(dir.path(), m).ok());
+}
+
+}  // namespace
+}  // namespace dbb::engine
