@@ -10,6 +10,9 @@
 #include <sstream>
 #include <thread>
 
+#include "integration/db_compare.h"
+#include "support/test_util.h"
+
 namespace dbb::testing {
 
 std::string DbbBinary() { return DBB_BINARY; }
@@ -225,6 +228,23 @@ std::vector<std::string> ListFiles(const std::string& dir) {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+void ServerTest::SetUp() {
+  pg_ = PgServer::Shared();
+  if (pg_ == nullptr) GTEST_SKIP() << PgServer::SkipReason();
+}
+
+void ServerTest::RoundTrip(const std::string& src, const std::string& dst,
+                           const std::vector<std::string>& backup_flags,
+                           const std::vector<std::string>& restore_flags) {
+  const DbSnapshot before = TakeSnapshot(*pg_, src);
+  TempDir tmp;
+  const std::string dir = tmp.file("backup");
+  if (Backup(*pg_, src, dir, backup_flags).exit_code != 0) return;
+  if (Restore(*pg_, dir, dst, restore_flags).exit_code != 0) return;
+  ExpectSameDatabase(before, TakeSnapshot(*pg_, dst));
+  ExpectSameEntries(before.tables, TableFingerprints(*pg_, src), "source after backup");
 }
 
 }  // namespace dbb::testing

@@ -2,6 +2,8 @@
 // names unique to the test, the generated source database, manifest reading.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -89,5 +91,20 @@ bool ContainsNoCase(const std::string& haystack, const std::string& needle);
 std::string ReadWholeFile(const std::string& path);
 // Every regular file under `dir`, relative to it, sorted.
 std::vector<std::string> ListFiles(const std::string& dir);
+
+// A test that needs the shared server (skipped with the reason when there is none), with the
+// round trip every comparison test uses.
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  // Backs `src` up with `backup_flags`, restores it into a new database with `restore_flags`
+  // (which must say how the target is made: --create, or an existing empty one), and compares
+  // the two independently of dbbackup (db_compare.h); the source must be unchanged too.
+  void RoundTrip(const std::string& src, const std::string& dst,
+                 const std::vector<std::string>& backup_flags,
+                 const std::vector<std::string>& restore_flags);
+
+  PgServer* pg_ = nullptr;
+};
 
 }  // namespace dbb::testing

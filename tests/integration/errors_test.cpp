@@ -397,7 +397,8 @@ TEST_F(ErrorsTest, LockWaitTimeoutExpires) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(r.exit_code, kExitFailed) << r.Describe();
   ExpectMessage(r, "lock");
-  EXPECT_LT(seconds, 15.0);
+  EXPECT_LT(seconds, 60.0)
+      << "a hang detector, not a speed check: without the timeout it waits forever";
   EXPECT_FALSE(std::filesystem::exists(dir + "/manifest.json"));
   for (const auto& f : ListFiles(dir)) {
     EXPECT_EQ(f.find(".partial"), std::string::npos) << f << " left behind";

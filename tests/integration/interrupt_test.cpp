@@ -72,7 +72,9 @@ class InterruptTest : public ::testing::Test {
     EXPECT_EQ(r.exit_code, 128 + sig) << r.Describe();
     EXPECT_EQ(r.term_signal, 0) << "killed by the signal instead of handling it";
     EXPECT_TRUE(ContainsNoCase(r.err, "interrupted")) << r.Describe();
-    EXPECT_LT(seconds, 10.0) << "stopping took too long";
+    // Not a speed check (the machines are noisy): a stop that waits for the whole copy to end
+    // instead of cancelling it would take minutes here.
+    EXPECT_LT(seconds, 60.0) << "the stop did not cancel the running copy";
     EXPECT_FALSE(std::filesystem::exists(dir + "/manifest.json"));
     for (const auto& f : ListFiles(dir)) {
       EXPECT_EQ(f.find(".partial"), std::string::npos) << f << " left behind";
@@ -138,7 +140,7 @@ TEST_F(InterruptTest, SigintMidRestoreCancelsTheServerStatement) {
   EXPECT_EQ(r.exit_code, 130) << r.Describe();
   EXPECT_EQ(r.term_signal, 0) << "killed by the signal instead of handling it";
   EXPECT_TRUE(ContainsNoCase(r.err, "interrupted")) << r.Describe();
-  EXPECT_LT(seconds, 10.0) << "stopping took too long";
+  EXPECT_LT(seconds, 60.0) << "the stop did not cancel what was running";
   EXPECT_EQ(SessionsLeft(target), "0\n")
       << "the server still runs a statement of the interrupted restore";
   EXPECT_TRUE(std::filesystem::exists(dir + "/manifest.json")) << "restore changed the backup";
@@ -177,7 +179,7 @@ TEST_F(InterruptTest, SigintWhileWaitingForATableLock) {
   const double seconds = std::chrono::duration<double>(Clock::now() - signalled).count();
   EXPECT_EQ(r.exit_code, 130) << r.Describe();
   EXPECT_TRUE(ContainsNoCase(r.err, "interrupted")) << r.Describe();
-  EXPECT_LT(seconds, 10.0) << "stopping took too long";
+  EXPECT_LT(seconds, 60.0) << "the stop did not cancel what was running";
   EXPECT_FALSE(std::filesystem::exists(dir + "/manifest.json"));
   for (const auto& f : ListFiles(dir)) {
     EXPECT_EQ(f.find(".partial"), std::string::npos) << f << " left behind";

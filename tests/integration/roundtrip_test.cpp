@@ -11,30 +11,7 @@
 namespace dbb::testing {
 namespace {
 
-class RoundTripTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    pg_ = PgServer::Shared();
-    if (pg_ == nullptr) GTEST_SKIP() << PgServer::SkipReason();
-  }
-
-  // Backs `src` up with `backup_flags`, restores it into a new database with `restore_flags`
-  // (which must say how the target is made: --create, or an existing empty one), compares.
-  void RoundTrip(const std::string& src, const std::string& dst,
-                 const std::vector<std::string>& backup_flags,
-                 const std::vector<std::string>& restore_flags) {
-    const DbSnapshot before = TakeSnapshot(*pg_, src);
-    TempDir tmp;
-    const std::string dir = tmp.file("backup");
-    if (Backup(*pg_, src, dir, backup_flags).exit_code != 0) return;
-    if (Restore(*pg_, dir, dst, restore_flags).exit_code != 0) return;
-    ExpectSameDatabase(before, TakeSnapshot(*pg_, dst));
-    // The source is unchanged by the backup.
-    ExpectSameEntries(before.tables, TableFingerprints(*pg_, src), "source after backup");
-  }
-
-  PgServer* pg_ = nullptr;
-};
+using RoundTripTest = ServerTest;
 
 TEST_F(RoundTripTest, GeneratedDatabaseParallel) {
   const std::string src = TestDbName("src"), dst = TestDbName("dst");

@@ -173,7 +173,8 @@ TEST_F(CatalogTest, LockWaitTimesOutNamingTheTable) {
   ASSERT_TRUE(ExportSnapshot(conn).ok());
   const auto start = std::chrono::steady_clock::now();
   Result<Catalog> catalog = ReadCatalog(conn, /*lock_wait_timeout_ms=*/300);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  // A hang detector, not a speed check: without the timeout this waits forever.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60));
   ASSERT_FALSE(catalog.ok());
   EXPECT_EQ(catalog.status().code(), StatusCode::kServer);
   EXPECT_EQ(catalog.status().message(),
