@@ -92,6 +92,11 @@ class DataCopier {
     for (std::thread& t : threads) t.join();
   }
 
+  // "io_uring, O_DIRECT": how the data files were written. Call after Run.
+  std::string DescribeIo() const {
+    return std::string(io::IoEngineName(io_.engine)) + (io_.direct ? ", O_DIRECT" : ", buffered");
+  }
+
  private:
   void Worker() {
     auto conn = pg::Connection::Open(options_.conn);
@@ -133,7 +138,10 @@ class DataCopier {
     file.members = stats->members;
     file.crc32c = stats->crc32c;
     entry->seconds = SecondsSince(start);
-    io_ = stats->io;
+    {
+      std::lock_guard<std::mutex> lock(io_mu_);
+      io_ = stats->io;
+    }
     log::Verbose(what + ": " + std::to_string(file.rows) + " rows, " + FormatBytes(file.raw_bytes) +
                  " in " + std::to_string(entry->seconds) + " s");
     return Status::Ok();
@@ -146,8 +154,7 @@ class DataCopier {
   compress::Pipeline* pipeline_;
   RunState* run_;
   std::atomic<size_t> next_{0};
-
- public:
+  std::mutex io_mu_;
   io::IoChoice io_;  // of the last file written (the same for all: one directory)
 };
 
@@ -207,8 +214,7 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
   copier.Run();
   schema_thread.join();
   DBB_RETURN_IF_ERROR(run.status());
-  result->io = copier.io_.direct ? "O_DIRECT" : "buffered";
-  result->io = std::string(io::IoEngineName(copier.io_.engine)) + ", " + result->io;
+  result->io = copier.DescribeIo();
 
   auto crc = FileCrc32c(schema_path, &m.schema.bytes);
   if (!crc.ok()) return crc.status();
