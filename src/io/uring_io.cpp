@@ -54,8 +54,10 @@ UringIo::~UringIo() {
     io_uring_cqe_seen(&ring_, cqe);
     --in_flight_;
   }
-  io_uring_queue_exit(&ring_);
+  // Before the unmap: once it is done, another thread may map a new ring at the same address
+  // and acquire before this thread would get to a later release.
   g_rings_closed.fetch_add(1, std::memory_order_release);
+  io_uring_queue_exit(&ring_);
 }
 
 Status UringIo::Init(const AlignedBuffers& buffers, IoChoice& choice) {
