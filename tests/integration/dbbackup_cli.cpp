@@ -33,11 +33,9 @@ std::string CommandText(const std::vector<std::string>& args) {
   return s;
 }
 
-}  // namespace
-
-ProcessResult Backup(const PgServer& pg, const std::string& db, const std::string& dir,
-                     const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {"backup", "single", db, "--dir", dir};
+// Runs `args` + the server's connection flags + `extra`; a non-zero exit is a test failure.
+ProcessResult RunExpectingSuccess(const PgServer& pg, std::vector<std::string> args,
+                                  const std::vector<std::string>& extra) {
   for (const auto& a : pg.ConnArgs()) args.push_back(a);
   args.insert(args.end(), extra.begin(), extra.end());
   ProcessResult r = RunDbb(args);
@@ -47,16 +45,16 @@ ProcessResult Backup(const PgServer& pg, const std::string& db, const std::strin
   return r;
 }
 
+}  // namespace
+
+ProcessResult Backup(const PgServer& pg, const std::string& db, const std::string& dir,
+                     const std::vector<std::string>& extra) {
+  return RunExpectingSuccess(pg, {"backup", "single", db, "--dir", dir}, extra);
+}
+
 ProcessResult Restore(const PgServer& pg, const std::string& dir, const std::string& db,
                       const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {"restore", "single", dir, "-d", db};
-  for (const auto& a : pg.ConnArgs()) args.push_back(a);
-  args.insert(args.end(), extra.begin(), extra.end());
-  ProcessResult r = RunDbb(args);
-  if (r.exit_code != 0) {
-    ADD_FAILURE() << CommandText(args) << "\nfailed: " << r.Describe() << "\nstdout:\n" << r.out;
-  }
-  return r;
+  return RunExpectingSuccess(pg, {"restore", "single", dir, "-d", db}, extra);
 }
 
 std::string TestDbName(const std::string& tag) {
