@@ -7,7 +7,9 @@
 #include "app/conn_flags.h"
 #include "app/exit_codes.h"
 #include "app/pipeline_flags.h"
+#include "app/selection_flags.h"
 #include "app/signals.h"
+#include "common/log.h"
 #include "common/units.h"
 #include "engine/backup.h"
 #include "engine/pipeline_bench.h"
@@ -21,8 +23,18 @@ struct BackupFlags {
   std::string dir;
   int jobs = 2;
   std::string lock_wait_timeout = "0";
+  std::string chunk_size = "1GiB";
+  SelectionFlags selection;
   PipelineFlags pipeline;
 };
+
+constexpr uint64_t kMinChunkSize = 1000 * 1000;
+
+std::string FormatSeconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", s);
+  return buf;
+}
 
 std::string TrimSlashes(std::string dir) {
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
@@ -43,6 +55,15 @@ void PrintSummary(const engine::BackupResult& r, const std::string& dir) {
       FormatBytes(m.stored_bytes()).c_str(), ratio, m.duration_s,
       static_cast<double>(m.raw_bytes()) / 1e6 / std::max(m.duration_s, 1e-3), r.io.c_str(),
       FormatBytes(engine::PeakRssBytes()).c_str(), FormatBytes(r.pipeline_memory_bytes).c_str());
+  const engine::BackupTimes& t = r.times;
+  log::Verbose(
+      "where the data phase's time went (seconds, summed over threads): connections in "
+      "COPY " +
+      FormatSeconds(t.copy_s) + ", of which waiting for the server and libpq " +
+      FormatSeconds(t.copy_s - t.append_s) + " and handing pages to compression " +
+      FormatSeconds(t.append_s) + " (blocked for a free page " +
+      FormatSeconds(t.pipeline.producer_wait_s) + "); compression threads busy " +
+      FormatSeconds(t.pipeline.compress_s) + "; writing " + FormatSeconds(t.pipeline.write_s));
 }
 
 int RunBackupSingle(BackupFlags& f) {
@@ -60,6 +81,18 @@ int RunBackupSingle(BackupFlags& f) {
   auto timeout = ParseDurationMs(f.lock_wait_timeout);
   if (!timeout.ok())
     return ReportFailure(cmd, timeout.status().WithContext("--lock-wait-timeout"), 0);
+  auto chunk_size = ParseBytes(f.chunk_size);
+  if (!chunk_size.ok())
+    return ReportFailure(cmd, chunk_size.status().WithContext("--chunk-size"), 0);
+  if (chunk_size.value() != 0 && chunk_size.value() < kMinChunkSize) {
+    return ReportFailure(cmd,
+                         Status(StatusCode::kInvalidArgument, "--chunk-size " + f.chunk_size +
+                                                                  ": use at least 1MB (or 0 to "
+                                                                  "never split tables)"),
+                         0);
+  }
+  auto filter = ToRelationFilter(f.selection);
+  if (!filter.ok()) return ReportFailure(cmd, filter.status(), 0);
   auto pipeline = ToPipelineOptions(f.pipeline);
   if (!pipeline.ok()) return ReportFailure(cmd, pipeline.status(), 0);
 
@@ -70,6 +103,8 @@ int RunBackupSingle(BackupFlags& f) {
                                    .dir = dir,
                                    .jobs = f.jobs,
                                    .lock_wait_timeout_ms = timeout.value(),
+                                   .chunk_size = chunk_size.value(),
+                                   .filter = std::move(filter.value()),
                                    .pipeline = pipeline.value(),
                                    .stop = &stop});
   if (!result.ok()) return ReportFailure(cmd, result.status(), stop.signal());
@@ -92,8 +127,14 @@ void AddBackupSingleCommand(CLI::App* backup, int* exit_code) {
   AddConnFlags(cmd, &flags->conn);
   cmd->add_option("--dir", flags->dir, "backup directory: new, or empty (created 0700)")
       ->required();
-  cmd->add_option("-j,--jobs", flags->jobs, "data connections, largest tables first")
+  cmd->add_option("-j,--jobs", flags->jobs,
+                  "data connections; they take tables and chunks largest first")
       ->capture_default_str();
+  cmd->add_option("--chunk-size", flags->chunk_size,
+                  "split tables larger than this (heap and TOAST) into block ranges copied in "
+                  "parallel, one file each (PostgreSQL 14+; e.g. 256MB, 4GiB; 0 = never)")
+      ->capture_default_str();
+  AddSelectionFlags(cmd, &flags->selection, "back up");
   cmd->add_option("--lock-wait-timeout", flags->lock_wait_timeout,
                   "fail if a table's ACCESS SHARE lock is not granted within this time (e.g. "
                   "30s, 5min; 0 = wait forever, as pg_dump)")

@@ -6,6 +6,7 @@
 
 #include "app/conn_flags.h"
 #include "app/exit_codes.h"
+#include "app/selection_flags.h"
 #include "app/signals.h"
 #include "common/units.h"
 #include "engine/pipeline_bench.h"
@@ -20,6 +21,7 @@ struct RestoreFlags {
   std::string target;
   bool create = false;
   int jobs = 2;
+  SelectionFlags selection;
 };
 
 int RunRestoreSingle(RestoreFlags& f) {
@@ -34,6 +36,8 @@ int RunRestoreSingle(RestoreFlags& f) {
                                 "with -h, -p and -U"),
                          0);
   }
+  auto filter = ToRelationFilter(f.selection);
+  if (!filter.ok()) return ReportFailure(cmd, filter.status(), 0);
   if (IsPlainDatabaseName(f.target)) {
     f.conn.dbname = f.target;
   } else {
@@ -41,8 +45,12 @@ int RunRestoreSingle(RestoreFlags& f) {
   }
   StopSource stop;
   SignalWatcher signals(&stop);
-  auto r = engine::RunRestore(
-      {.dir = f.dir, .conn = f.conn, .create = f.create, .jobs = f.jobs, .stop = &stop});
+  auto r = engine::RunRestore({.dir = f.dir,
+                               .conn = f.conn,
+                               .create = f.create,
+                               .jobs = f.jobs,
+                               .filter = std::move(filter.value()),
+                               .stop = &stop});
   if (!r.ok()) return ReportFailure(cmd, r.status(), stop.signal());
   const engine::Manifest& m = r->manifest;
   std::printf(
@@ -50,10 +58,10 @@ int RunRestoreSingle(RestoreFlags& f) {
       "  %zu tables, %llu rows, %s of COPY data in %.1f s: %.0f MB/s; %zu sequences set, "
       "%zu materialized views\n"
       "  peak memory %s\n",
-      f.dir.c_str(), m.database.c_str(), m.finished_at.c_str(), r->database.c_str(),
-      m.tables.size(), static_cast<unsigned long long>(r->rows), FormatBytes(r->raw_bytes).c_str(),
-      r->seconds, static_cast<double>(r->raw_bytes) / 1e6 / std::max(r->seconds, 1e-3),
-      m.sequences.size(), m.matviews.size(), FormatBytes(engine::PeakRssBytes()).c_str());
+      f.dir.c_str(), m.database.c_str(), m.finished_at.c_str(), r->database.c_str(), r->tables,
+      static_cast<unsigned long long>(r->rows), FormatBytes(r->raw_bytes).c_str(), r->seconds,
+      static_cast<double>(r->raw_bytes) / 1e6 / std::max(r->seconds, 1e-3), m.sequences.size(),
+      m.matviews.size(), FormatBytes(engine::PeakRssBytes()).c_str());
   return kExitOk;
 }
 
@@ -74,8 +82,11 @@ void AddRestoreSingleCommand(CLI::App* restore, int* exit_code) {
   cmd->add_flag("--create", flags->create,
                 "create the target database first (connecting to the postgres database), with "
                 "the source's encoding and locale");
-  cmd->add_option("-j,--jobs", flags->jobs, "connections for data and for post-data (indexes)")
+  cmd->add_option("-j,--jobs", flags->jobs,
+                  "connections for data (files largest first; a table's chunks load in "
+                  "parallel) and for post-data (indexes, constraints)")
       ->capture_default_str();
+  AddSelectionFlags(cmd, &flags->selection, "restore");
   cmd->callback([flags, exit_code] { *exit_code = RunRestoreSingle(*flags); });
 }
 

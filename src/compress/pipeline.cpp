@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "common/timing.h"
 #include "compress/crc32c.h"
 
 namespace dbb::compress {
@@ -142,6 +143,12 @@ Result<std::unique_ptr<Output>> Pipeline::Open(const std::string& path) {
 
 void Pipeline::OutputClosed() { open_outputs_.fetch_sub(1); }
 
+PipelineTimes Pipeline::times() const {
+  return {.compress_s = NanosToSeconds(compress_ns_.load()),
+          .write_s = NanosToSeconds(write_ns_.load()),
+          .producer_wait_s = NanosToSeconds(producer_wait_ns_.load())};
+}
+
 void Pipeline::Worker(Compressor* compressor) {
   // The packed page is taken before the job: a thread that has a job can always finish it, so
   // the oldest page of every output keeps moving and parked pages are always released.
@@ -155,6 +162,7 @@ void Pipeline::Worker(Compressor* compressor) {
     }
     Status status;
     if (!job->output->failed.load(std::memory_order_acquire)) {
+      const ScopedNanos timed(&compress_ns_);
       auto n = compressor->Compress(job->page->bytes(), {packed->data, packed->capacity});
       if (n.ok()) {
         packed->size = n.value();
@@ -177,6 +185,7 @@ void Pipeline::Deliver(OutputState& out, uint64_t seq, io::Page* page, Status st
   while (io::Page* next = out.parked[out.next_write_seq % ring]) {
     out.parked[out.next_write_seq % ring] = nullptr;
     if (!out.failed.load(std::memory_order_relaxed)) {
+      const ScopedNanos timed(&write_ns_);
       Status st = out.writer->Append(next->bytes());
       if (st.ok()) {
         out.crc = Crc32c(out.crc, next->bytes());
@@ -205,6 +214,7 @@ Status Output::Append(std::span<const std::byte> bytes) {
   while (!bytes.empty()) {
     if (state_->failed.load(std::memory_order_acquire)) break;
     if (page_ == nullptr) {
+      const ScopedNanos timed(&pipeline_->producer_wait_ns_);
       page_ = pipeline_->raw_pool_->Acquire();
       DBB_CHECK(page_ != nullptr);  // the pool closes only in ~Pipeline
     }

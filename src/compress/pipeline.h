@@ -66,6 +66,14 @@ struct OutputStats {
   io::IoChoice io;
 };
 
+// Where the time went, in seconds summed over threads (for --verbose and the benchmarks).
+struct PipelineTimes {
+  double compress_s = 0;       // compression threads compressing
+  double write_s = 0;          // handing compressed pages to the writers (disk waits included)
+  double producer_wait_s = 0;  // producers blocked for a free raw page: compression or the disk
+                               // is behind
+};
+
 class Pipeline;
 struct OutputState;
 
@@ -113,6 +121,7 @@ class Pipeline {
   size_t memory_bytes() const;
   std::string DescribeMemory() const;
   const PipelineOptions& options() const { return options_; }
+  PipelineTimes times() const;
 
  private:
   friend class Output;
@@ -134,6 +143,9 @@ class Pipeline {
   std::vector<std::unique_ptr<Compressor>> compressors_;
   std::vector<std::thread> threads_;
   std::atomic<size_t> open_outputs_{0};
+  std::atomic<uint64_t> compress_ns_{0};
+  std::atomic<uint64_t> write_ns_{0};
+  std::atomic<uint64_t> producer_wait_ns_{0};
 };
 
 }  // namespace dbb::compress

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "common/timing.h"
 #include "common/units.h"
 #include "compress/crc32c.h"
 #include "engine/run_state.h"
@@ -25,11 +27,8 @@
 namespace dbb::engine {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+// More chunks than this per table buy nothing (each is a file and a COPY).
+constexpr uint64_t kMaxChunksPerTable = 10000;
 
 // What the manifest records about the server and the database, read on the coordinator.
 Status ReadServerFacts(pg::Connection& conn, Manifest* m) {
@@ -50,44 +49,111 @@ Status ReadServerFacts(pg::Connection& conn, Manifest* m) {
   return Status::Ok();
 }
 
-// One manifest entry per table, in the catalog's order (largest first), each with its file name.
-std::vector<TableEntry> PlanTables(const pg::Connection& conn, const pg::Catalog& catalog,
-                                   const char* suffix) {
-  std::vector<TableEntry> entries;
-  entries.reserve(catalog.tables.size());
-  for (size_t i = 0; i < catalog.tables.size(); ++i) {
-    const pg::TableInfo& t = catalog.tables[i];
-    char file[64];
-    std::snprintf(file, sizeof file, "%s/%05zu%s", kDataDirName, i + 1, suffix);
-    entries.push_back({.oid = t.oid,
-                       .schema = t.schema,
-                       .name = t.name,
-                       .partition = t.partition,
-                       .unlogged = t.unlogged,
-                       .columns = t.columns,
-                       .binary = t.binary_ok,
-                       .copy_from = pg::CopyInSql(conn, t.schema, t.name, t.columns, t.binary_ok),
-                       .files = {DataFile{.file = file}}});
+// "public.orders" as a file name part: letters, digits, '_' and '-' kept, anything else '_',
+// cut at 40 bytes. The table number in front keeps names unique.
+std::string FileNamePart(const std::string& name) {
+  std::string out;
+  for (char c : name.substr(0, 40)) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '-';
+    out += keep ? c : '_';
   }
-  return entries;
+  return out;
 }
 
-// The data phase: `jobs` connections, each importing the snapshot, take tables in order.
+// "data/00003.public.orders.gz", or for chunk 2 of a split table
+// "data/00003.public.orders.0002.gz".
+std::string DataFileName(size_t table_no, const pg::TableInfo& t, size_t chunk, size_t chunks,
+                         const char* suffix) {
+  char number[32];
+  std::snprintf(number, sizeof number, "%05zu", table_no);
+  std::string name = std::string(kDataDirName) + "/" + number + "." + FileNamePart(t.schema) + "." +
+                     FileNamePart(t.name);
+  if (chunks > 1) {
+    std::snprintf(number, sizeof number, ".%04zu", chunk);
+    name += number;
+  }
+  return name + suffix;
+}
+
+// A table over `chunk_size` (heap and TOAST) is split into that many ranges of equal block
+// counts (TOAST is assumed spread like the heap), at most one per heap block.
+std::vector<std::optional<pg::BlockRange>> SplitTable(const pg::TableInfo& t, uint64_t chunk_size) {
+  if (chunk_size == 0 || t.size_bytes <= chunk_size || t.heap_blocks < 2) return {std::nullopt};
+  const uint64_t n = std::min<uint64_t>(
+      {(t.size_bytes + chunk_size - 1) / chunk_size, t.heap_blocks, kMaxChunksPerTable});
+  std::vector<std::optional<pg::BlockRange>> ranges;
+  for (uint64_t i = 0; i < n; ++i) {
+    pg::BlockRange r{.first = t.heap_blocks * i / n};
+    if (i + 1 < n) r.end = t.heap_blocks * (i + 1) / n;
+    ranges.emplace_back(r);
+  }
+  return ranges;
+}
+
+// One unit of work: one file of one table.
+struct WorkUnit {
+  size_t table = 0;
+  size_t file = 0;
+  uint64_t estimate_bytes = 0;
+};
+
+// One manifest entry per table, in the catalog's order (largest first), with its files; and the
+// work units of all tables, largest first, so that one large table is spread over every worker.
+std::vector<WorkUnit> PlanTables(const pg::Connection& conn, const pg::Catalog& catalog,
+                                 uint64_t chunk_size, const char* suffix,
+                                 std::vector<TableEntry>* entries) {
+  const bool can_split = conn.server_version_num() >= pg::kTidRangeScanVersion;
+  bool said = false;
+  std::vector<WorkUnit> units;
+  for (size_t i = 0; i < catalog.tables.size(); ++i) {
+    const pg::TableInfo& t = catalog.tables[i];
+    auto ranges = SplitTable(t, can_split ? chunk_size : 0);
+    if (!can_split && !said && SplitTable(t, chunk_size).size() > 1) {
+      log::Info("PostgreSQL " + std::to_string(conn.server_version_num() / 10000) +
+                " has no TID range scans (14 and later do): tables larger than --chunk-size are "
+                "copied whole, one connection each");
+      said = true;
+    }
+    TableEntry entry{.oid = t.oid,
+                     .schema = t.schema,
+                     .name = t.name,
+                     .partition = t.partition,
+                     .unlogged = t.unlogged,
+                     .columns = t.columns,
+                     .binary = t.binary_ok,
+                     .copy_from = pg::CopyInSql(conn, t.schema, t.name, t.columns, t.binary_ok)};
+    for (size_t c = 0; c < ranges.size(); ++c) {
+      entry.files.push_back(
+          {.file = DataFileName(i + 1, t, c + 1, ranges.size(), suffix), .blocks = ranges[c]});
+      units.push_back({.table = i, .file = c, .estimate_bytes = t.size_bytes / ranges.size()});
+    }
+    entries->push_back(std::move(entry));
+  }
+  std::stable_sort(units.begin(), units.end(), [](const WorkUnit& a, const WorkUnit& b) {
+    return a.estimate_bytes > b.estimate_bytes;
+  });
+  return units;
+}
+
+// The data phase: `jobs` connections, each importing the snapshot, take work units in order.
 class DataCopier {
  public:
   DataCopier(const BackupOptions& options, const std::string& snapshot, const pg::Catalog& catalog,
-             std::vector<TableEntry>* entries, compress::Pipeline* pipeline, RunState* run)
+             std::vector<WorkUnit> units, std::vector<TableEntry>* entries,
+             compress::Pipeline* pipeline, RunState* run)
       : options_(options),
         snapshot_(snapshot),
         catalog_(catalog),
+        units_(std::move(units)),
         entries_(entries),
         pipeline_(pipeline),
         run_(run) {}
 
   void Run() {
     std::vector<std::thread> threads;
-    const size_t n = std::min<size_t>(static_cast<size_t>(options_.jobs),
-                                      std::max<size_t>(1, catalog_.tables.size()));
+    const size_t n =
+        std::min<size_t>(static_cast<size_t>(options_.jobs), std::max<size_t>(1, units_.size()));
     for (size_t i = 0; i < n; ++i) threads.emplace_back([this] { Worker(); });
     for (std::thread& t : threads) t.join();
   }
@@ -96,6 +162,8 @@ class DataCopier {
   std::string DescribeIo() const {
     return std::string(io::IoEngineName(io_.engine)) + (io_.direct ? ", O_DIRECT" : ", buffered");
   }
+  double copy_seconds() const { return NanosToSeconds(copy_ns_.load()); }
+  double append_seconds() const { return NanosToSeconds(append_ns_.load()); }
 
  private:
   void Worker() {
@@ -105,27 +173,32 @@ class DataCopier {
     Status st = pg::ImportSnapshot(conn.value(), snapshot_);
     while (st.ok() && !run_->stop()->requested()) {
       const size_t i = next_.fetch_add(1);
-      if (i >= catalog_.tables.size()) break;
-      st = CopyTable(conn.value(), catalog_.tables[i], &(*entries_)[i]);
+      if (i >= units_.size()) break;
+      const WorkUnit& u = units_[i];
+      st = CopyFile(conn.value(), catalog_.tables[u.table], (*entries_)[u.table].files[u.file]);
     }
     run_->stop()->Unregister(cancel_id);
     if (!st.ok()) run_->Fail(st);
   }
 
-  Status CopyTable(pg::Connection& conn, const pg::TableInfo& table, TableEntry* entry) {
-    const Clock::time_point start = Clock::now();
-    DataFile& file = entry->files.front();
+  Status CopyFile(pg::Connection& conn, const pg::TableInfo& table, DataFile& file) {
+    const SteadyClock::time_point start = SteadyClock::now();
     auto out = pipeline_->Open(options_.dir + "/" + file.file);
     if (!out.ok()) return out.status();
     StopSource* stop = run_->stop();
-    auto rows = pg::CopyOut(conn, pg::CopyOutSql(conn, table, table.binary_ok),
-                            [&out, stop](std::span<const std::byte> bytes) {
-                              if (stop->requested()) {
-                                return Status(StatusCode::kCancelled, "stopped");
-                              }
-                              return out.value()->Append(bytes);
-                            });
-    const std::string what = "table " + pg::QualifiedName(conn, table.schema, table.name);
+    Result<uint64_t> rows = [&] {
+      const ScopedNanos timed(&copy_ns_);
+      return pg::CopyOut(conn, pg::CopyOutSql(conn, table, table.binary_ok, file.blocks),
+                         [&out, stop, this](std::span<const std::byte> bytes) {
+                           if (stop->requested()) {
+                             return Status(StatusCode::kCancelled, "stopped");
+                           }
+                           const ScopedNanos appending(&append_ns_);
+                           return out.value()->Append(bytes);
+                         });
+    }();
+    std::string what = "table " + pg::QualifiedName(conn, table.schema, table.name);
+    if (file.blocks) what += " (" + pg::BlockRangePredicate(*file.blocks) + ")";
     if (!rows.ok()) {
       out.value()->Abort();
       return rows.status().WithContext(what);
@@ -137,23 +210,26 @@ class DataCopier {
     file.stored_bytes = stats->stored_bytes;
     file.members = stats->members;
     file.crc32c = stats->crc32c;
-    entry->seconds = SecondsSince(start);
+    file.seconds = SecondsSince(start);
     {
       std::lock_guard<std::mutex> lock(io_mu_);
       io_ = stats->io;
     }
     log::Verbose(what + ": " + std::to_string(file.rows) + " rows, " + FormatBytes(file.raw_bytes) +
-                 " in " + std::to_string(entry->seconds) + " s");
+                 " in " + std::to_string(file.seconds) + " s");
     return Status::Ok();
   }
 
   const BackupOptions& options_;
   const std::string& snapshot_;
   const pg::Catalog& catalog_;
+  const std::vector<WorkUnit> units_;
   std::vector<TableEntry>* entries_;
   compress::Pipeline* pipeline_;
   RunState* run_;
   std::atomic<size_t> next_{0};
+  std::atomic<uint64_t> copy_ns_{0};    // in COPY, all connections
+  std::atomic<uint64_t> append_ns_{0};  // of which handing bytes to the pipeline
   std::mutex io_mu_;
   io::IoChoice io_;  // of the last file written (the same for all: one directory)
 };
@@ -177,8 +253,14 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
                         BackupResult* result) {
   Manifest& m = result->manifest;
   // Locks every table ACCESS SHARE (as pg_dump does) before it reads their sizes.
-  auto catalog = pg::ReadCatalog(coordinator, o.lock_wait_timeout_ms);
+  auto catalog = pg::ReadCatalog(coordinator, o.lock_wait_timeout_ms, o.filter);
   if (!catalog.ok()) return catalog.status();
+  m.selection = o.filter.Describe();
+  m.relations = catalog->relations;
+  if (!o.filter.empty()) {
+    log::Info("selected " + std::to_string(catalog->tables.size()) + " tables (" + m.selection +
+              ")");
+  }
   m.sequences = catalog->sequences;
   m.matviews = catalog->matviews;
   m.large_objects_not_included = catalog->large_objects;
@@ -197,8 +279,16 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
   auto pipeline = compress::Pipeline::Create(popts);
   if (!pipeline.ok()) return pipeline.status();
   result->pipeline_memory_bytes = pipeline.value()->memory_bytes();
-  m.tables = PlanTables(coordinator, catalog.value(), compress::FileSuffix(popts.codec.engine));
-  for (const TableEntry& t : m.tables) run.AddCreated(o.dir + "/" + t.files.front().file);
+  log::Verbose("memory bound: page pipeline " + pipeline.value()->DescribeMemory() +
+               ", plus per connection the row being copied (libpq receives a row whole, then "
+               "copies it: about 2x the largest row; under 32 MB for rows under 16 MB)");
+  std::vector<WorkUnit> units = PlanTables(coordinator, catalog.value(), o.chunk_size,
+                                           compress::FileSuffix(popts.codec.engine), &m.tables);
+  for (const TableEntry& t : m.tables) {
+    for (const DataFile& f : t.files) run.AddCreated(o.dir + "/" + f.file);
+  }
+  log::Verbose(std::to_string(units.size()) + " files for " + std::to_string(m.tables.size()) +
+               " tables (--chunk-size " + FormatBytes(o.chunk_size) + ")");
 
   // The schema is dumped by pg_dump while the data flows: both read the same snapshot.
   const std::string schema_path = o.dir + "/" + kSchemaName;
@@ -210,11 +300,15 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
                                              .stop = run.stop()});
     if (!st.ok()) run.Fail(st);
   });
-  DataCopier copier(o, m.snapshot, catalog.value(), &m.tables, pipeline.value().get(), &run);
+  DataCopier copier(o, m.snapshot, catalog.value(), std::move(units), &m.tables,
+                    pipeline.value().get(), &run);
   copier.Run();
   schema_thread.join();
   DBB_RETURN_IF_ERROR(run.status());
   result->io = copier.DescribeIo();
+  result->times = {.copy_s = copier.copy_seconds(),
+                   .append_s = copier.append_seconds(),
+                   .pipeline = pipeline.value()->times()};
 
   auto crc = FileCrc32c(schema_path, &m.schema.bytes);
   if (!crc.ok()) return crc.status();
@@ -236,7 +330,7 @@ std::string UtcNow() {
 
 Result<BackupResult> RunBackup(const BackupOptions& o) {
   DBB_CHECK(o.stop != nullptr && o.jobs >= 1);
-  const Clock::time_point start = Clock::now();
+  const SteadyClock::time_point start = SteadyClock::now();
   BackupResult result;
   Manifest& m = result.manifest;
   m.dbbackup_version = DBB_VERSION;

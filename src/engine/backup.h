@@ -3,8 +3,11 @@
 //   coordinator connection: BEGIN REPEATABLE READ READ ONLY; export snapshot; read catalog;
 //                           LOCK tables ACCESS SHARE; hold it all until the manifest is written
 //   pg_dump --schema-only --snapshot  -> DIR/schema.dump          (a thread, alongside the data)
-//   `jobs` data connections (snapshot imported) take tables largest first:
-//     COPY (cols) TO STDOUT (FORMAT binary) -> page pipeline -> DIR/data/NNNNN.gz
+//   `jobs` data connections (snapshot imported) take work units largest first, across tables: a
+//   whole table, or a chunk (a block range) of a table larger than `chunk_size`:
+//     COPY (cols) TO STDOUT (FORMAT binary) -> page pipeline -> DIR/data/NNNNN.schema.table.gz
+//     COPY (SELECT cols FROM ONLY t WHERE ctid >= '(a,0)' AND ctid < '(b,0)') TO STDOUT ...
+//                                          -> DIR/data/NNNNN.schema.table.KKKK.gz
 //   DIR/manifest.json, written last and atomically
 //
 // On any failure or stop request the workers stop, no manifest is written and the files this run
@@ -22,19 +25,33 @@
 
 namespace dbb::engine {
 
+inline constexpr uint64_t kDefaultChunkSize = 1ull << 30;  // 1 GiB
+
 struct BackupOptions {
   pg::ConnParams conn;
-  std::string dir;                     // must not exist, or be an empty directory
-  int jobs = 2;                        // data connections
-  uint64_t lock_wait_timeout_ms = 0;   // 0 = wait forever for each table's ACCESS SHARE lock
-  compress::PipelineOptions pipeline;  // max_outputs is set to `jobs`
-  StopSource* stop = nullptr;          // required
+  std::string dir;                          // must not exist, or be an empty directory
+  int jobs = 2;                             // data connections
+  uint64_t lock_wait_timeout_ms = 0;        // 0 = wait forever for each table's ACCESS SHARE lock
+  uint64_t chunk_size = kDefaultChunkSize;  // split tables larger than this (heap + TOAST);
+                                            // 0 = never
+  pg::RelationFilter filter;                // the relations to back up (default: all)
+  compress::PipelineOptions pipeline;       // max_outputs is set to `jobs`
+  StopSource* stop = nullptr;               // required
+};
+
+// Where the data phase's time went, in seconds summed over threads.
+struct BackupTimes {
+  double copy_s = 0;    // connections in COPY
+  double append_s = 0;  // of which handing bytes to the pipeline (the rest: waiting for the
+                        // server and libpq)
+  compress::PipelineTimes pipeline;
 };
 
 struct BackupResult {
   Manifest manifest;
   std::string io;  // how data files were written ("io_uring, O_DIRECT")
   uint64_t pipeline_memory_bytes = 0;
+  BackupTimes times;
 };
 
 Result<BackupResult> RunBackup(const BackupOptions& options);

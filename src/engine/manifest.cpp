@@ -30,9 +30,16 @@ uint32_t ParseHex32(const std::string& s) {
 }
 
 json FileToJson(const DataFile& f) {
-  return {{"file", f.file},           {"rows", f.rows},
-          {"raw_bytes", f.raw_bytes}, {"stored_bytes", f.stored_bytes},
-          {"members", f.members},     {"crc32c", Hex32(f.crc32c)}};
+  json j = {{"file", f.file},           {"rows", f.rows},
+            {"raw_bytes", f.raw_bytes}, {"stored_bytes", f.stored_bytes},
+            {"members", f.members},     {"crc32c", Hex32(f.crc32c)},
+            {"seconds", f.seconds}};
+  if (f.blocks) {
+    j["blocks"] = {{"first", f.blocks->first},
+                   {"end", f.blocks->end ? json(*f.blocks->end) : json(nullptr)},
+                   {"where", pg::BlockRangePredicate(*f.blocks)}};
+  }
+  return j;
 }
 
 json TableToJson(const TableEntry& t) {
@@ -48,18 +55,25 @@ json TableToJson(const TableEntry& t) {
           {"rows", t.rows()},
           {"raw_bytes", t.raw_bytes()},
           {"stored_bytes", t.stored_bytes()},
-          {"seconds", t.seconds},
+          {"seconds", t.seconds()},
           {"copy_from", t.copy_from},
           {"files", files}};
 }
 
 DataFile FileFromJson(const json& j) {
-  return {.file = j.at("file").get<std::string>(),
-          .rows = j.at("rows").get<uint64_t>(),
-          .raw_bytes = j.at("raw_bytes").get<uint64_t>(),
-          .stored_bytes = j.at("stored_bytes").get<uint64_t>(),
-          .members = j.at("members").get<uint64_t>(),
-          .crc32c = ParseHex32(j.at("crc32c").get<std::string>())};
+  DataFile f{.file = j.at("file").get<std::string>(),
+             .rows = j.at("rows").get<uint64_t>(),
+             .raw_bytes = j.at("raw_bytes").get<uint64_t>(),
+             .stored_bytes = j.at("stored_bytes").get<uint64_t>(),
+             .members = j.at("members").get<uint64_t>(),
+             .crc32c = ParseHex32(j.at("crc32c").get<std::string>()),
+             .seconds = j.value("seconds", 0.0)};
+  if (j.contains("blocks")) {
+    const json& b = j.at("blocks");
+    f.blocks = pg::BlockRange{.first = b.at("first").get<uint64_t>()};
+    if (!b.at("end").is_null()) f.blocks->end = b.at("end").get<uint64_t>();
+  }
+  return f;
 }
 
 TableEntry TableFromJson(const json& j) {
@@ -76,7 +90,6 @@ TableEntry TableFromJson(const json& j) {
   }
   t.binary = format == "binary";
   t.copy_from = j.at("copy_from").get<std::string>();
-  t.seconds = j.value("seconds", 0.0);
   for (const json& f : j.at("files")) t.files.push_back(FileFromJson(f));
   return t;
 }
@@ -94,6 +107,11 @@ uint64_t Sum(const std::vector<T>& items, Field field) {
 
 }  // namespace
 
+double TableEntry::seconds() const {
+  double s = 0;
+  for (const DataFile& f : files) s += f.seconds;
+  return s;
+}
 uint64_t TableEntry::rows() const {
   return Sum(files, [](const DataFile& f) { return f.rows; });
 }
@@ -116,16 +134,26 @@ uint64_t Manifest::stored_bytes() const {
 std::string ToJson(const Manifest& m) {
   json tables = json::array();
   for (const TableEntry& t : m.tables) tables.push_back(TableToJson(t));
+  json relations = json::array();
+  for (const pg::RelationInfo& r : m.relations) {
+    relations.push_back({{"oid", r.oid},
+                         {"kind", r.kind},
+                         {"schema", r.schema},
+                         {"name", r.name},
+                         {"owned_by", r.owned_by}});
+  }
   json sequences = json::array();
   for (const pg::SequenceInfo& s : m.sequences) {
-    sequences.push_back({{"schema", s.schema},
+    sequences.push_back({{"oid", s.oid},
+                         {"schema", s.schema},
                          {"name", s.name},
                          {"last_value", s.last_value},
                          {"is_called", s.is_called}});
   }
   json matviews = json::array();
   for (const pg::MatViewInfo& v : m.matviews) {
-    matviews.push_back({{"schema", v.schema}, {"name", v.name}, {"populated", v.populated}});
+    matviews.push_back(
+        {{"oid", v.oid}, {"schema", v.schema}, {"name", v.name}, {"populated", v.populated}});
   }
   const json j = {
       {"format", "dbbackup"},
@@ -156,6 +184,8 @@ std::string ToJson(const Manifest& m) {
         {"rows", m.rows()},
         {"raw_bytes", m.raw_bytes()},
         {"stored_bytes", m.stored_bytes()}}},
+      {"selection", m.selection},
+      {"relations", relations},
       {"tables", tables},
       {"sequences", sequences},
       {"materialized_views", matviews},
@@ -172,6 +202,10 @@ Result<Manifest> ParseManifest(const std::string& text) {
     }
     Manifest m;
     m.format_version = j.at("format_version").get<int>();
+    if (m.format_version < kOldestFormatVersion) {
+      return Status(StatusCode::kCorrupt,
+                    "format_version " + std::to_string(m.format_version) + " is not valid");
+    }
     if (m.format_version > kFormatVersion) {
       return Status(StatusCode::kUnsupported,
                     "backup format version " + std::to_string(m.format_version) +
@@ -201,15 +235,25 @@ Result<Manifest> ParseManifest(const std::string& text) {
     m.schema.file = s.at("file").get<std::string>();
     m.schema.bytes = s.at("bytes").get<uint64_t>();
     m.schema.crc32c = ParseHex32(s.at("crc32c").get<std::string>());
+    m.selection = j.value("selection", "");
+    for (const json& r : j.value("relations", json::array())) {
+      m.relations.push_back({.oid = r.at("oid").get<uint32_t>(),
+                             .kind = r.at("kind").get<std::string>(),
+                             .schema = r.at("schema").get<std::string>(),
+                             .name = r.at("name").get<std::string>(),
+                             .owned_by = r.value("owned_by", 0u)});
+    }
     for (const json& t : j.at("tables")) m.tables.push_back(TableFromJson(t));
     for (const json& q : j.at("sequences")) {
-      m.sequences.push_back({.schema = q.at("schema").get<std::string>(),
+      m.sequences.push_back({.oid = q.value("oid", 0u),
+                             .schema = q.at("schema").get<std::string>(),
                              .name = q.at("name").get<std::string>(),
                              .last_value = q.at("last_value").get<std::string>(),
                              .is_called = q.at("is_called").get<bool>()});
     }
     for (const json& v : j.at("materialized_views")) {
-      m.matviews.push_back({.schema = v.at("schema").get<std::string>(),
+      m.matviews.push_back({.oid = v.value("oid", 0u),
+                            .schema = v.at("schema").get<std::string>(),
                             .name = v.at("name").get<std::string>(),
                             .populated = v.at("populated").get<bool>()});
     }
@@ -243,6 +287,13 @@ Result<Manifest> ReadManifest(const std::string& dir) {
 }
 
 Status CheckFilesPresent(const std::string& dir, const Manifest& m) {
+  std::vector<const TableEntry*> tables;
+  for (const TableEntry& t : m.tables) tables.push_back(&t);
+  return CheckFilesPresent(dir, m, tables);
+}
+
+Status CheckFilesPresent(const std::string& dir, const Manifest& m,
+                         const std::vector<const TableEntry*>& tables) {
   auto check = [&](const std::string& file, uint64_t bytes) -> Status {
     const std::string path = dir + "/" + file;
     struct stat st {};
@@ -258,8 +309,8 @@ Status CheckFilesPresent(const std::string& dir, const Manifest& m) {
     return Status::Ok();
   };
   DBB_RETURN_IF_ERROR(check(m.schema.file, m.schema.bytes));
-  for (const TableEntry& t : m.tables) {
-    for (const DataFile& f : t.files) DBB_RETURN_IF_ERROR(check(f.file, f.stored_bytes));
+  for (const TableEntry* t : tables) {
+    for (const DataFile& f : t->files) DBB_RETURN_IF_ERROR(check(f.file, f.stored_bytes));
   }
   return Status::Ok();
 }

@@ -1,8 +1,13 @@
 #include "engine/restore.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -10,14 +15,19 @@
 #include "common/units.h"
 #include "compress/decompressor.h"
 #include "engine/run_state.h"
+#include "io/small_file.h"
 #include "pg/catalog.h"
 #include "pg/copy_stream.h"
 #include "pg/pg_tools.h"
+#include "pg/toc_list.h"
 
 namespace dbb::engine {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// A table of contents is about 100 bytes per schema object.
+constexpr uint64_t kMaxTocBytes = 1ull << 30;
 
 Status CreateDatabase(const RestoreOptions& o, const Manifest& m) {
   pg::ConnParams admin = o.conn;
@@ -39,6 +49,94 @@ Status CreateDatabase(const RestoreOptions& o, const Manifest& m) {
   return st.WithContext("--create");
 }
 
+// A file that is removed when this goes out of scope.
+class TempFile {
+ public:
+  TempFile() = default;
+  ~TempFile() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+
+  // Creates an empty file, 0600, in $TMPDIR (default /tmp).
+  Status Create(const std::string& prefix) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string path =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/" + prefix + ".XXXXXX";
+    const int fd = ::mkstemp(path.data());
+    if (fd < 0) return Status::FromErrno(errno, "create a temporary file " + path);
+    ::close(fd);
+    path_ = path;
+    return Status::Ok();
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// What a restore carries: the whole backup, or the relations a selection names (in the backup's
+// own selection) with what they need from the schema archive.
+struct RestorePlan {
+  bool partial = false;
+  std::vector<const TableEntry*> tables;  // whose data is loaded
+  std::set<uint32_t> relations;           // partial: relations whose definitions are restored
+  TempFile list;                          // partial: pg_restore --use-list
+};
+
+Status PlanRestore(const RestoreOptions& o, const Manifest& m, RestorePlan* plan) {
+  plan->partial = !o.filter.empty() || !m.selection.empty();
+  if (!plan->partial) {
+    for (const TableEntry& t : m.tables) plan->tables.push_back(&t);
+    return Status::Ok();
+  }
+  if (m.relations.empty() && !m.tables.empty()) {
+    return Status(StatusCode::kInvalidArgument,
+                  o.dir + ": backup format version " + std::to_string(m.format_version) +
+                      " has no list of relations to select from; restore it whole (without "
+                      "--table, --exclude-table and --schema)");
+  }
+  const std::set<uint32_t> selected = pg::SelectRelations(m.relations, o.filter);
+  if (selected.empty()) {
+    return Status(StatusCode::kInvalidArgument, o.filter.Describe() +
+                                                    " matches no relation in the backup " + o.dir +
+                                                    "; see `dbbackup list " + o.dir + "`");
+  }
+  for (const TableEntry& t : m.tables) {
+    if (selected.contains(t.oid)) plan->tables.push_back(&t);
+  }
+  // The archive's table of contents, filtered to the selected relations and what they need.
+  TempFile toc;
+  DBB_RETURN_IF_ERROR(toc.Create("dbbackup-toc"));
+  DBB_RETURN_IF_ERROR(
+      pg::ListArchive(o.dir + "/" + m.schema.file, m.server_version_num, toc.path(), o.stop));
+  auto text = io::ReadSmallFile(toc.path(), kMaxTocBytes);
+  if (!text.ok()) return text.status();
+  auto entries = pg::ParseTocList(text.value());
+  if (!entries.ok()) return entries.status().WithContext(o.dir + "/" + m.schema.file);
+  std::set<uint32_t> excluded;
+  for (const pg::RelationInfo& r : m.relations) {
+    for (const pg::NamePattern& p : o.filter.exclude_tables()) {
+      if (p.Matches(r.schema, r.name)) excluded.insert(r.oid);
+    }
+  }
+  pg::TocSelection selection = pg::SelectToc(entries.value(), selected, excluded);
+  plan->relations = std::move(selection.relation_oids);
+  DBB_RETURN_IF_ERROR(plan->list.Create("dbbackup-list"));
+  DBB_RETURN_IF_ERROR(io::WriteFileAtomic(plan->list.path(), selection.list));
+  std::string note = "restoring " + std::to_string(plan->tables.size()) + " of " +
+                     std::to_string(m.tables.size()) + " tables" +
+                     (o.filter.empty() ? "" : " (" + o.filter.Describe() + ")");
+  if (selection.dropped > 0) {
+    note += "; " + std::to_string(selection.dropped) +
+            " schema entries that belong to or depend on other relations are left out";
+    if (!selection.dropped_examples.empty()) note += ", e.g. " + selection.dropped_examples[0];
+  }
+  log::Info(note);
+  return Status::Ok();
+}
+
 Status CheckEmpty(pg::Connection& target, const std::string& name) {
   auto objects = pg::DescribeUserObjects(target);
   if (!objects.ok()) return objects.status();
@@ -49,14 +147,18 @@ Status CheckEmpty(pg::Connection& target, const std::string& name) {
                                           "empty one. Nothing was changed.");
 }
 
-// The data phase: `jobs` connections take tables, largest first.
+// The data phase: `jobs` connections take files, largest first, across tables: the chunks of
+// one table load concurrently, each in its own COPY.
 class DataLoader {
  public:
-  DataLoader(const RestoreOptions& options, const Manifest& manifest, RunState* run)
+  DataLoader(const RestoreOptions& options, const std::vector<const TableEntry*>& tables,
+             RunState* run)
       : options_(options), run_(run) {
-    for (const TableEntry& t : manifest.tables) order_.push_back(&t);
-    std::stable_sort(order_.begin(), order_.end(), [](const TableEntry* a, const TableEntry* b) {
-      return a->raw_bytes() > b->raw_bytes();
+    for (const TableEntry* t : tables) {
+      for (const DataFile& f : t->files) order_.push_back({t, &f});
+    }
+    std::stable_sort(order_.begin(), order_.end(), [](const Unit& a, const Unit& b) {
+      return a.file->raw_bytes > b.file->raw_bytes;
     });
   }
 
@@ -81,10 +183,7 @@ class DataLoader {
     while (st.ok() && !run_->stop()->requested()) {
       const size_t i = next_.fetch_add(1);
       if (i >= order_.size()) break;
-      for (const DataFile& f : order_[i]->files) {
-        st = LoadFile(conn.value(), *order_[i], f);
-        if (!st.ok()) break;
-      }
+      st = LoadFile(conn.value(), *order_[i].table, *order_[i].file);
     }
     run_->stop()->Unregister(cancel_id);
     if (!st.ok()) run_->Fail(st);
@@ -142,9 +241,14 @@ class DataLoader {
     return inflater->Finish();
   }
 
+  struct Unit {
+    const TableEntry* table;
+    const DataFile* file;
+  };
+
   const RestoreOptions& options_;
   RunState* run_;
-  std::vector<const TableEntry*> order_;
+  std::vector<Unit> order_;
   std::atomic<size_t> next_{0};
   std::atomic<uint64_t> rows_{0};
   std::atomic<uint64_t> raw_bytes_{0};
@@ -152,45 +256,52 @@ class DataLoader {
 
 // Sequence values, then materialized views in dependency order: what pg_dump's data section
 // holds besides table rows.
-Status RestoreSequencesAndViews(pg::Connection& conn, const Manifest& m) {
+Status RestoreSequencesAndViews(pg::Connection& conn, const Manifest& m, const RestorePlan& plan) {
+  auto restored = [&plan](uint32_t oid) { return !plan.partial || plan.relations.contains(oid); };
   for (const pg::SequenceInfo& s : m.sequences) {
+    if (!restored(s.oid)) continue;
     auto r = conn.Query(
         "SELECT pg_catalog.setval($1::regclass, $2::bigint, $3::boolean)",
         {pg::QualifiedName(conn, s.schema, s.name), s.last_value, s.is_called ? "true" : "false"});
     if (!r.ok()) return r.status().WithContext("sequence " + s.schema + "." + s.name);
   }
   for (const pg::MatViewInfo& v : m.matviews) {
-    if (!v.populated) continue;
+    if (!v.populated || !restored(v.oid)) continue;
     DBB_RETURN_IF_ERROR(
         conn.Exec("REFRESH MATERIALIZED VIEW " + pg::QualifiedName(conn, v.schema, v.name)));
   }
   return Status::Ok();
 }
 
-Status RestoreInto(const RestoreOptions& o, const Manifest& m, RunState& run,
-                   RestoreResult* result) {
+Status RestoreInto(const RestoreOptions& o, const Manifest& m, const RestorePlan& plan,
+                   RunState& run, RestoreResult* result) {
   auto target = pg::Connection::Open(o.conn);
   if (!target.ok()) return target.status();
   const int cancel_id = run.stop()->OnStop([c = &target.value()] { c->Cancel(); });
   const std::string archive = o.dir + "/" + m.schema.file;
   Status st = CheckEmpty(target.value(), target->database());
   if (st.ok()) {
-    st = pg::RestoreSection(target.value(),
-                            {.archive_path = archive, .section = "pre-data", .stop = run.stop()});
+    st = pg::RestoreSection(target.value(), {.archive_path = archive,
+                                             .section = "pre-data",
+                                             .list_path = plan.list.path(),
+                                             .stop = run.stop()});
   }
   if (st.ok()) {
-    DataLoader loader(o, m, &run);
+    DataLoader loader(o, plan.tables, &run);
     loader.Run();
     st = run.status();
+    result->tables = plan.tables.size();
     result->rows = loader.rows();
     result->raw_bytes = loader.raw_bytes();
   }
   if (st.ok()) {
-    st = pg::RestoreSection(
-        target.value(),
-        {.archive_path = archive, .section = "post-data", .jobs = o.jobs, .stop = run.stop()});
+    st = pg::RestoreSection(target.value(), {.archive_path = archive,
+                                             .section = "post-data",
+                                             .jobs = o.jobs,
+                                             .list_path = plan.list.path(),
+                                             .stop = run.stop()});
   }
-  if (st.ok()) st = RestoreSequencesAndViews(target.value(), m);
+  if (st.ok()) st = RestoreSequencesAndViews(target.value(), m, plan);
   if (st.ok() && o.create) {
     // Last, so that a setting such as default_transaction_read_only cannot affect the load.
     st = pg::ApplyDatabaseProps(target.value(), target->database(), m.properties);
@@ -215,7 +326,9 @@ Result<RestoreResult> RunRestore(const RestoreOptions& o) {
   if (!m.complete) {
     return Status(StatusCode::kCorrupt, o.dir + ": the manifest says the backup is incomplete");
   }
-  DBB_RETURN_IF_ERROR(CheckFilesPresent(o.dir, m));
+  RestorePlan plan;
+  DBB_RETURN_IF_ERROR(PlanRestore(o, m, &plan));
+  DBB_RETURN_IF_ERROR(CheckFilesPresent(o.dir, m, plan.tables));
   if (m.large_objects_not_included > 0) {
     log::Warn("the source database had " + std::to_string(m.large_objects_not_included) +
               " large objects, which this backup does not hold; they will be missing");
@@ -224,7 +337,7 @@ Result<RestoreResult> RunRestore(const RestoreOptions& o) {
 
   RunState run(o.stop);
   RestoreResult result;
-  Status st = RestoreInto(o, m, run, &result);
+  Status st = RestoreInto(o, m, plan, run, &result);
   if (!st.ok()) {
     run.Fail(st);
     const Status failed = run.status();

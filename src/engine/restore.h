@@ -1,14 +1,18 @@
 // `restore single`: a backup directory into one database, in pg_restore's order:
 //
 //   pre-data schema (pg_restore --section=pre-data)
-//   `jobs` connections take tables largest first:
-//     DIR/data/NNNNN.gz -> reader (io_uring) -> inflate -> COPY ... FROM STDIN (FORMAT binary)
+//   `jobs` connections take files largest first (the chunks of a table load concurrently):
+//     DIR/data/NNNNN.*.gz -> reader (io_uring) -> inflate -> COPY ... FROM STDIN (FORMAT binary)
 //   post-data schema in parallel (pg_restore --section=post-data -j jobs): indexes, constraints,
 //   triggers
 //   sequence values (setval), then REFRESH of the populated materialized views, in order
 //
 // The target must be empty of user objects (or is created with `create`); a non-empty target is
 // refused before anything is changed. Row counts are checked against the manifest.
+//
+// With a selection (options.filter, or a backup that was made with one), the schema archive's
+// table of contents is filtered (pg_restore --list, toc_list.h) to the selected relations and what
+// they need, and only their data files are read.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +31,9 @@ struct RestoreOptions {
   pg::ConnParams conn;  // the target database
   bool create = false;  // CREATE DATABASE first (connecting to the "postgres" database)
   int jobs = 2;
+  // Restore only these relations (with their indexes, constraints, triggers, owned sequences and
+  // the schema objects they need); default: everything in the backup.
+  pg::RelationFilter filter;
   io::ReaderOptions reader;
   StopSource* stop = nullptr;  // required
 };
@@ -34,6 +41,7 @@ struct RestoreOptions {
 struct RestoreResult {
   Manifest manifest;
   std::string database;
+  size_t tables = 0;  // whose data was loaded
   uint64_t rows = 0;
   uint64_t raw_bytes = 0;  // COPY bytes loaded
   double seconds = 0;

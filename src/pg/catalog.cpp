@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <tuple>
 #include <unordered_map>
 
 #include "pg/pg_error.h"
@@ -72,12 +73,38 @@ std::string TablesSql(int server_version_num) {
          " COALESCE(b.ok, true) FROM tabs LEFT JOIN binary_io b ON b.relid = tabs.oid";
 }
 
-Result<std::vector<TableInfo>> ReadTables(Connection& conn) {
+// Every user relation of the kinds a selection names; sequences with the table that owns them
+// (pg_depend 'a' for serial, 'i' for identity columns).
+Result<std::vector<RelationInfo>> ReadRelations(Connection& conn) {
+  Result<QueryResult> rows = conn.Query(
+      "SELECT c.oid, CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table'"
+      " WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'"
+      " ELSE 'foreign table' END, n.nspname, c.relname,"
+      " COALESCE((SELECT d.refobjid FROM pg_catalog.pg_depend d"
+      " WHERE c.relkind = 'S' AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+      " AND d.objid = c.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
+      " AND d.deptype IN ('a', 'i') LIMIT 1), 0) " +
+      UserRelations("'r', 'p', 'v', 'm', 'S', 'f'") + " ORDER BY n.nspname, c.relname");
+  if (!rows.ok()) return rows.status().WithContext("read the list of relations");
+  std::vector<RelationInfo> relations;
+  relations.reserve(static_cast<size_t>(rows->rows()));
+  for (int i = 0; i < rows->rows(); ++i) {
+    relations.push_back({.oid = static_cast<uint32_t>(rows->GetInt64(i, 0)),
+                         .kind = std::string(rows->Get(i, 1)),
+                         .schema = std::string(rows->Get(i, 2)),
+                         .name = std::string(rows->Get(i, 3)),
+                         .owned_by = static_cast<uint32_t>(rows->GetInt64(i, 4))});
+  }
+  return relations;
+}
+
+Result<std::vector<TableInfo>> ReadTables(Connection& conn, const std::set<uint32_t>& selected) {
   Result<QueryResult> rows = conn.Query(TablesSql(conn.server_version_num()));
   if (!rows.ok()) return rows.status().WithContext("read the list of tables");
   std::vector<TableInfo> tables;
   tables.reserve(static_cast<size_t>(rows->rows()));
   for (int i = 0; i < rows->rows(); ++i) {
+    if (!selected.contains(static_cast<uint32_t>(rows->GetInt64(i, 0)))) continue;
     tables.push_back(TableInfo{.oid = static_cast<uint32_t>(rows->GetInt64(i, 0)),
                                .schema = std::string(rows->Get(i, 1)),
                                .name = std::string(rows->Get(i, 2)),
@@ -94,16 +121,18 @@ Status ReadSizes(Connection& conn, std::vector<TableInfo>& tables) {
   for (const TableInfo& t : tables) oids += (oids.size() > 1 ? "," : "") + std::to_string(t.oid);
   oids += "}";
   Result<QueryResult> rows = conn.Query(
-      "SELECT o, COALESCE(pg_catalog.pg_table_size(o), 0)"
+      "SELECT o, COALESCE(pg_catalog.pg_table_size(o), 0),"
+      " COALESCE(pg_catalog.pg_relation_size(o, 'main'), 0)"
+      " / pg_catalog.current_setting('block_size')::pg_catalog.int8"
       " FROM pg_catalog.unnest($1::pg_catalog.oid[]) AS o",
       {oids});
   if (!rows.ok()) return rows.status().WithContext("read the sizes of tables");
-  std::unordered_map<uint32_t, uint64_t> size_by_oid;
+  std::unordered_map<uint32_t, std::pair<uint64_t, uint64_t>> size_by_oid;
   for (int i = 0; i < rows->rows(); ++i) {
-    size_by_oid[static_cast<uint32_t>(rows->GetInt64(i, 0))] =
-        static_cast<uint64_t>(rows->GetInt64(i, 1));
+    size_by_oid[static_cast<uint32_t>(rows->GetInt64(i, 0))] = {
+        static_cast<uint64_t>(rows->GetInt64(i, 1)), static_cast<uint64_t>(rows->GetInt64(i, 2))};
   }
-  for (TableInfo& t : tables) t.size_bytes = size_by_oid[t.oid];
+  for (TableInfo& t : tables) std::tie(t.size_bytes, t.heap_blocks) = size_by_oid[t.oid];
   std::sort(tables.begin(), tables.end(), [](const TableInfo& a, const TableInfo& b) {
     if (a.size_bytes != b.size_bytes) return a.size_bytes > b.size_bytes;
     if (a.schema != b.schema) return a.schema < b.schema;
@@ -132,13 +161,17 @@ Status ReadColumns(Connection& conn, std::vector<TableInfo>& tables) {
 }
 
 // Sequence values are not MVCC: like pg_dump, read each one's current state.
-Result<std::vector<SequenceInfo>> ReadSequences(Connection& conn) {
+Result<std::vector<SequenceInfo>> ReadSequences(Connection& conn,
+                                                const std::set<uint32_t>& selected) {
   Result<QueryResult> rows =
-      conn.Query("SELECT n.nspname, c.relname " + UserRelations("'S'") + " ORDER BY 1, 2");
+      conn.Query("SELECT c.oid, n.nspname, c.relname " + UserRelations("'S'") + " ORDER BY 2, 3");
   if (!rows.ok()) return rows.status().WithContext("read the list of sequences");
   std::vector<SequenceInfo> sequences;
   for (int i = 0; i < rows->rows(); ++i) {
-    SequenceInfo seq{.schema = std::string(rows->Get(i, 0)), .name = std::string(rows->Get(i, 1))};
+    const auto oid = static_cast<uint32_t>(rows->GetInt64(i, 0));
+    if (!selected.contains(oid)) continue;
+    SequenceInfo seq{
+        .oid = oid, .schema = std::string(rows->Get(i, 1)), .name = std::string(rows->Get(i, 2))};
     const std::string name = QualifiedName(conn, seq.schema, seq.name);
     Result<QueryResult> state = conn.Query("SELECT last_value, is_called FROM " + name);
     if (!state.ok()) return state.status().WithContext("read sequence " + name);
@@ -152,7 +185,8 @@ Result<std::vector<SequenceInfo>> ReadSequences(Connection& conn) {
 // A materialized view's depth is the longest chain of views and materialized views it reads
 // through (pg_rewrite rules depend on the relations they read); refreshing by depth puts every
 // view after the ones it reads. The level bound stops a malformed catalog from looping.
-Result<std::vector<MatViewInfo>> ReadMatViews(Connection& conn) {
+Result<std::vector<MatViewInfo>> ReadMatViews(Connection& conn,
+                                              const std::set<uint32_t>& selected) {
   Result<QueryResult> rows = conn.Query(
       "WITH RECURSIVE rels AS (SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispopulated " +
       UserRelations("'m', 'v'") +
@@ -165,15 +199,18 @@ Result<std::vector<MatViewInfo>> ReadMatViews(Connection& conn) {
       "), depth(oid, level) AS (SELECT oid, 0 FROM rels"
       " UNION SELECT e.obj, depth.level + 1 FROM depth JOIN edges e ON e.ref = depth.oid"
       " WHERE depth.level < 100"
-      ") SELECT r.nspname, r.relname, r.relispopulated FROM rels r JOIN depth USING (oid)"
+      ") SELECT r.oid, r.nspname, r.relname, r.relispopulated FROM rels r JOIN depth USING (oid)"
       " WHERE r.relkind = 'm' GROUP BY r.oid, r.nspname, r.relname, r.relispopulated"
       " ORDER BY pg_catalog.max(depth.level), r.nspname, r.relname");
   if (!rows.ok()) return rows.status().WithContext("read the list of materialized views");
   std::vector<MatViewInfo> views;
   for (int i = 0; i < rows->rows(); ++i) {
-    views.push_back(MatViewInfo{.schema = std::string(rows->Get(i, 0)),
-                                .name = std::string(rows->Get(i, 1)),
-                                .populated = rows->GetBool(i, 2)});
+    const auto oid = static_cast<uint32_t>(rows->GetInt64(i, 0));
+    if (!selected.contains(oid)) continue;
+    views.push_back(MatViewInfo{.oid = oid,
+                                .schema = std::string(rows->Get(i, 1)),
+                                .name = std::string(rows->Get(i, 2)),
+                                .populated = rows->GetBool(i, 3)});
   }
   return views;
 }
@@ -191,18 +228,40 @@ std::string ColumnList(const Connection& conn, const std::vector<std::string>& c
 
 }  // namespace
 
-Result<Catalog> ReadCatalog(Connection& conn, uint64_t lock_wait_timeout_ms) {
+std::set<uint32_t> SelectRelations(const std::vector<RelationInfo>& relations,
+                                   const RelationFilter& filter) {
+  std::set<uint32_t> selected;
+  for (const RelationInfo& r : relations) {
+    if (filter.Selects(r.schema, r.name)) selected.insert(r.oid);
+  }
+  for (const RelationInfo& r : relations) {
+    if (r.owned_by != 0 && selected.contains(r.owned_by)) selected.insert(r.oid);
+  }
+  return selected;
+}
+
+Result<Catalog> ReadCatalog(Connection& conn, uint64_t lock_wait_timeout_ms,
+                            const RelationFilter& filter) {
   Catalog catalog;
-  Result<std::vector<TableInfo>> tables = ReadTables(conn);
+  Result<std::vector<RelationInfo>> relations = ReadRelations(conn);
+  if (!relations.ok()) return relations.status();
+  const std::set<uint32_t> selected = SelectRelations(relations.value(), filter);
+  for (RelationInfo& r : relations.value()) {
+    if (selected.contains(r.oid)) catalog.relations.push_back(std::move(r));
+  }
+  Result<QueryResult> block_size = conn.Query("SELECT pg_catalog.current_setting('block_size')");
+  if (!block_size.ok()) return block_size.status();
+  catalog.block_size = static_cast<uint32_t>(block_size->GetInt64(0, 0));
+  Result<std::vector<TableInfo>> tables = ReadTables(conn, selected);
   if (!tables.ok()) return tables.status();
   catalog.tables = std::move(tables).value();
   DBB_RETURN_IF_ERROR(LockTables(conn, catalog.tables, lock_wait_timeout_ms));
   DBB_RETURN_IF_ERROR(ReadSizes(conn, catalog.tables));
   DBB_RETURN_IF_ERROR(ReadColumns(conn, catalog.tables));
-  Result<std::vector<SequenceInfo>> sequences = ReadSequences(conn);
+  Result<std::vector<SequenceInfo>> sequences = ReadSequences(conn, selected);
   if (!sequences.ok()) return sequences.status();
   catalog.sequences = std::move(sequences).value();
-  Result<std::vector<MatViewInfo>> views = ReadMatViews(conn);
+  Result<std::vector<MatViewInfo>> views = ReadMatViews(conn, selected);
   if (!views.ok()) return views.status();
   catalog.matviews = std::move(views).value();
   Result<QueryResult> blobs = conn.Query("SELECT count(*) FROM pg_catalog.pg_largeobject_metadata");
@@ -248,9 +307,26 @@ std::string QualifiedName(const Connection& conn, const std::string& schema,
   return conn.QuoteIdent(schema) + "." + conn.QuoteIdent(name);
 }
 
-std::string CopyOutSql(const Connection& conn, const TableInfo& table, bool binary) {
-  return "COPY " + QualifiedName(conn, table.schema, table.name) + ColumnList(conn, table.columns) +
-         " TO STDOUT" + (binary ? " (FORMAT binary)" : "");
+std::string BlockRangePredicate(const BlockRange& range) {
+  auto tid = [](uint64_t block) { return "'(" + std::to_string(block) + ",0)'::pg_catalog.tid"; };
+  std::string out;
+  if (range.first > 0) out = "ctid >= " + tid(range.first);
+  if (range.end) out += (out.empty() ? "ctid < " : " AND ctid < ") + tid(*range.end);
+  return out;
+}
+
+std::string CopyOutSql(const Connection& conn, const TableInfo& table, bool binary,
+                       const std::optional<BlockRange>& range) {
+  const std::string format = binary ? " TO STDOUT (FORMAT binary)" : " TO STDOUT";
+  const std::string name = QualifiedName(conn, table.schema, table.name);
+  const std::string where = range ? BlockRangePredicate(*range) : "";
+  if (where.empty()) return "COPY " + name + ColumnList(conn, table.columns) + format;
+  // ONLY: COPY of a table never includes its inheritance children; SELECT would.
+  std::string select = "SELECT";
+  for (size_t i = 0; i < table.columns.size(); ++i) {
+    select += (i == 0 ? " " : ", ") + conn.QuoteIdent(table.columns[i]);
+  }
+  return "COPY (" + select + " FROM ONLY " + name + " WHERE " + where + ")" + format;
 }
 
 std::string CopyInSql(const Connection& conn, const std::string& schema, const std::string& name,

@@ -205,11 +205,22 @@ Status RestoreSection(const Connection& conn, const RestoreSectionOptions& optio
                                    "--exit-on-error",
                                    "--jobs=" + std::to_string(std::max(options.jobs, 1)),
                                    "--no-password",
-                                   "--dbname=" + conn.ConninfoWithoutPassword(),
-                                   options.archive_path};
+                                   "--dbname=" + conn.ConninfoWithoutPassword()};
+  if (!options.list_path.empty()) argv.push_back("--use-list=" + options.list_path);
+  argv.push_back(options.archive_path);
   return RunTool(
       "pg_restore",
       ProcessOptions{.argv = std::move(argv), .env = PasswordEnv(conn), .stop = options.stop});
+}
+
+Status ListArchive(const std::string& archive_path, int server_version_num,
+                   const std::string& out_path, StopSource* stop) {
+  Result<std::string> tool = FindTool("pg_restore", server_version_num);
+  if (!tool.ok()) return tool.status();
+  return RunTool("pg_restore --list",
+                 ProcessOptions{.argv = {*tool, "--list", "--verbose", archive_path},
+                                .stdout_path = out_path,
+                                .stop = stop});
 }
 
 }  // namespace dbb::pg

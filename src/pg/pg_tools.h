@@ -30,12 +30,19 @@ Status DumpSchema(const Connection& conn, const DumpSchemaOptions& options);
 
 struct RestoreSectionOptions {
   std::string archive_path;
-  std::string section;  // "pre-data" or "post-data"
-  int jobs = 1;         // pg_restore -j
+  std::string section;    // "pre-data" or "post-data"
+  int jobs = 1;           // pg_restore -j
+  std::string list_path;  // pg_restore --use-list: only the entries this list keeps ("" = all)
   StopSource* stop = nullptr;
 };
 // pg_restore --section=... --exit-on-error into conn's database, as conn's user. kServer with
 // pg_restore's stderr when it fails.
 Status RestoreSection(const Connection& conn, const RestoreSectionOptions& options);
+
+// pg_restore --list --verbose: the archive's table of contents, with each entry's dependencies
+// (toc_list.h), written to `out_path`. Needs no server; `server_version_num` (of the server the
+// archive came from) picks the pg_restore.
+Status ListArchive(const std::string& archive_path, int server_version_num,
+                   const std::string& out_path, StopSource* stop);
 
 }  // namespace dbb::pg

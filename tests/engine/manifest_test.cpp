@@ -38,8 +38,22 @@ Manifest Sample() {
                                   .members = 1,
                                   .crc32c = 0xe3069283}}};
   m.tables.push_back(t);
-  m.sequences.push_back(
-      {.schema = "public", .name = "s", .last_value = "-9223372036854775808", .is_called = false});
+  TableEntry chunked{.oid = 16390, .schema = "public", .name = "big", .copy_from = "COPY ..."};
+  chunked.files.push_back({.file = "data/00002.public.big.0001.gz",
+                           .blocks = pg::BlockRange{.first = 0, .end = 100},
+                           .rows = 5});
+  chunked.files.push_back(
+      {.file = "data/00002.public.big.0002.gz", .blocks = pg::BlockRange{.first = 100}, .rows = 6});
+  m.tables.push_back(chunked);
+  m.selection = "--table 'big'";
+  m.relations.push_back({.oid = 16390, .kind = "table", .schema = "public", .name = "big"});
+  m.relations.push_back(
+      {.oid = 16391, .kind = "sequence", .schema = "public", .name = "s", .owned_by = 16390});
+  m.sequences.push_back({.oid = 16391,
+                         .schema = "public",
+                         .name = "s",
+                         .last_value = "-9223372036854775808",
+                         .is_called = false});
   m.matviews.push_back({.schema = "public", .name = "mv", .populated = true});
   return m;
 }
@@ -56,12 +70,30 @@ TEST(Manifest, RoundTripsThroughJson) {
   EXPECT_EQ(t.files.at(0).crc32c, 0xe3069283u);
   EXPECT_EQ(back->sequences.at(0).last_value, "-9223372036854775808");
   EXPECT_EQ(back->stored_bytes(), 5035u) << "the schema archive counts as stored";
+  const TableEntry& big = back->tables.at(1);
+  EXPECT_EQ(big.rows(), 11u);
+  ASSERT_TRUE(big.files.at(0).blocks.has_value());
+  EXPECT_EQ(big.files.at(0).blocks->end, 100u);
+  EXPECT_FALSE(big.files.at(1).blocks->end.has_value()) << "the last chunk runs to the end";
+  EXPECT_EQ(back->relations.at(1).owned_by, 16390u);
+  EXPECT_EQ(back->sequences.at(0).oid, 16391u);
+  EXPECT_EQ(back->selection, "--table 'big'");
+}
+
+// A version 1 manifest (no chunks, no relations) still reads.
+TEST(Manifest, ReadsFormatVersionOne) {
+  std::string json = ToJson(Sample());
+  json.replace(json.find("\"format_version\": 2"), 19, "\"format_version\": 1");
+  auto back = ParseManifest(json);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->format_version, 1);
 }
 
 TEST(Manifest, RecordsChecksumsAsHexAndTotals) {
   const std::string json = ToJson(Sample());
   EXPECT_NE(json.find("\"crc32c\": \"e3069283\""), std::string::npos) << json;
-  EXPECT_NE(json.find("\"format_version\": 1"), std::string::npos);
+  EXPECT_NE(json.find("\"format_version\": 2"), std::string::npos);
+  EXPECT_NE(json.find("\"where\": \"ctid < '(100,0)'::pg_catalog.tid\""), std::string::npos);
   EXPECT_NE(json.find("\"format\": \"text\""), std::string::npos);
   EXPECT_NE(json.find("\"totals\""), std::string::npos);
 }
@@ -69,7 +101,7 @@ TEST(Manifest, RecordsChecksumsAsHexAndTotals) {
 TEST(Manifest, RefusesNewerVersionsAndDamage) {
   std::string json = ToJson(Sample());
   std::string newer = json;
-  newer.replace(newer.find("\"format_version\": 1"), 19, "\"format_version\": 9");
+  newer.replace(newer.find("\"format_version\": 2"), 19, "\"format_version\": 9");
   EXPECT_EQ(ParseManifest(newer).status().code(), StatusCode::kUnsupported);
   std::string bad_crc = json;
   bad_crc.replace(bad_crc.find("e3069283"), 8, "e30692zz");
@@ -116,6 +148,11 @@ TEST(Manifest, CheckFilesPresentNamesMissingAndResizedFiles) {
   EXPECT_NE(resized.message().find("00001.gz: 34 bytes, the manifest says 35"), std::string::npos)
       << resized.message();
   ASSERT_TRUE(io::WriteFileAtomic(dir.file("data/00001.gz"), std::string(35, 'd')).ok());
+  EXPECT_TRUE(CheckFilesPresent(dir.path(), m, {&m.tables[0]}).ok()) << "only the table asked";
+  EXPECT_FALSE(CheckFilesPresent(dir.path(), m).ok()) << "the chunks of the second are missing";
+  for (const DataFile& f : m.tables[1].files) {
+    ASSERT_TRUE(io::WriteFileAtomic(dir.file(f.file), "").ok());
+  }
   EXPECT_TRUE(CheckFilesPresent(dir.path(), m).ok());
 }
 

@@ -84,16 +84,17 @@ class FormatTest : public ::testing::Test {
     const nlohmann::json m = ReadManifest(dir);
     ASSERT_TRUE(m.is_object());
     EXPECT_EQ(m.at("format"), "dbbackup");
-    EXPECT_EQ(m.at("format_version"), 1);
+    EXPECT_EQ(m.at("format_version"), 2);
     EXPECT_EQ(m.at("complete"), true);
     EXPECT_EQ(m.at("database"), src);
     EXPECT_EQ(m.at("server_version").get<std::string>() + "\n",
               pg_->Psql("postgres", "SHOW server_version"));
     ExpectManifestMatches(*pg_, m, source_tables);
 
-    // Each data file: named data/NNNNN.<ext>, listed once, its size and CRC-32C as recorded,
-    // decoding to raw_bytes with the reference tool.
-    const std::regex name_re("data/[0-9]{5}\\." + extension);
+    // Each data file: named data/NNNNN.<schema>.<table>[.<chunk>].<ext>, listed once, its size
+    // and CRC-32C as recorded, decoding to raw_bytes with the reference tool.
+    const std::regex name_re("data/[0-9]{5}\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+(\\.[0-9]{4})?\\." +
+                             extension);
     std::set<std::string> listed;
     for (const auto& t : m.at("tables")) {
       const std::string table =

@@ -1,0 +1,144 @@
+// --table, --exclude-table and --schema: a backup of part of a database, and a restore of part of
+// a backup, each with what the selected tables need (indexes, constraints, owned sequences,
+// partition parents) and nothing of the rest. Compared with the source independently of dbbackup.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <map>
+#include <set>
+
+#include "integration/db_compare.h"
+#include "integration/dbbackup_cli.h"
+#include "support/pg_server.h"
+#include "support/test_util.h"
+
+namespace dbb::testing {
+namespace {
+
+class SelectionTest : public ServerTest {
+ protected:
+  // The source's fingerprints of `names` only, for comparing with a partial restore.
+  std::map<std::string, std::string> Only(const std::map<std::string, std::string>& all,
+                                          const std::set<std::string>& names) {
+    std::map<std::string, std::string> out;
+    for (const auto& [name, fp] : all) {
+      if (names.contains(name)) out[name] = fp;
+    }
+    EXPECT_EQ(out.size(), names.size()) << "a name in the test is not a table of the source";
+    return out;
+  }
+
+  std::string Scalar(const std::string& db, const std::string& sql) {
+    std::string out = pg_->Psql(db, sql);
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }
+};
+
+// Restore two tables of a full backup: their rows, indexes, the foreign key between them; no
+// other table, and the files of other tables are not read.
+TEST_F(SelectionTest, RestoreTwoTablesOfAFullBackup) {
+  const std::string src = TestDbName("src"), dst = TestDbName("dst");
+  DropAtEnd drop(*pg_, {src, dst});
+  CreateGeneratedDb(*pg_, src, Volume::kSmall);
+  const auto all = TableFingerprints(*pg_, src);
+  TempDir tmp;
+  const std::string dir = tmp.file("backup");
+  ASSERT_EQ(Backup(*pg_, src, dir, {"-j", "2"}).exit_code, 0);
+  // Not read: remove every other table's files (restore checks only what it loads).
+  const nlohmann::json m = ReadManifest(dir);
+  for (const auto& t : m["tables"]) {
+    if (t["schema"] == "app" && (t["name"] == "orders" || t["name"] == "customers")) continue;
+    for (const auto& f : t["files"]) {
+      ASSERT_EQ(::unlink((dir + "/" + f["file"].get<std::string>()).c_str()), 0);
+    }
+  }
+  ASSERT_EQ(Restore(*pg_, dir, dst, {"--create", "-t", "app.orders", "--table", "app.CUSTOMERS"})
+                .exit_code,
+            0);
+  ExpectSameEntries(Only(all, {"app.orders", "app.customers"}), TableFingerprints(*pg_, dst),
+                    "restored tables");
+  EXPECT_EQ(Scalar(dst,
+                   "SELECT string_agg(conname, ',' ORDER BY conname) FROM pg_constraint "
+                   "WHERE conrelid = 'app.orders'::regclass"),
+            "orders_customer_id_fkey,orders_pkey");
+  EXPECT_EQ(Scalar(dst,
+                   "SELECT count(*) FROM pg_indexes WHERE schemaname = 'app' "
+                   "AND tablename IN ('orders', 'customers')"),
+            Scalar(src,
+                   "SELECT count(*) FROM pg_indexes WHERE schemaname = 'app' "
+                   "AND tablename IN ('orders', 'customers')"));
+}
+
+// A schema without one of its tables: partitioned tables come with their parents, serial and
+// identity sequences with their values; a foreign key into a table left out is left out too.
+TEST_F(SelectionTest, RestoreSchemaExceptOneTable) {
+  const std::string src = TestDbName("src"), dst = TestDbName("dst");
+  DropAtEnd drop(*pg_, {src, dst});
+  CreateGeneratedDb(*pg_, src, Volume::kSmall);
+  const auto all = TableFingerprints(*pg_, src);
+  TempDir tmp;
+  const std::string dir = tmp.file("backup");
+  ASSERT_EQ(Backup(*pg_, src, dir, {"--chunk-size", "1MB"}).exit_code, 0);
+  ASSERT_EQ(Restore(*pg_, dir, dst, {"--create", "-j", "2", "-n", "app", "-T", "app.customers"})
+                .exit_code,
+            0);
+  std::set<std::string> expected;
+  for (const auto& [name, fp] : all) {
+    if (name.starts_with("app.") && name != "app.customers") expected.insert(name);
+  }
+  ExpectSameEntries(Only(all, expected), TableFingerprints(*pg_, dst), "restored tables");
+  EXPECT_EQ(Scalar(dst, "SELECT to_regclass('app.customers') IS NULL"), "t");
+  EXPECT_EQ(Scalar(dst,
+                   "SELECT count(*) FROM pg_constraint WHERE conrelid = 'app.orders'::regclass "
+                   "AND contype = 'f'"),
+            "0");
+  const auto seqs = SequenceStates(*pg_, src);
+  const auto restored = SequenceStates(*pg_, dst);
+  for (const auto& [name, state] : restored) {
+    ASSERT_TRUE(seqs.contains(name)) << name;
+    EXPECT_EQ(seqs.at(name), state) << name;
+  }
+  EXPECT_TRUE(restored.contains("app.serials_id_seq"));
+}
+
+// A backup of one table (an inheritance parent without its child): only its data, and a restore
+// of that backup gives that table alone.
+TEST_F(SelectionTest, BackupOfOneTable) {
+  const std::string src = TestDbName("src"), dst = TestDbName("dst");
+  DropAtEnd drop(*pg_, {src, dst});
+  CreateGeneratedDb(*pg_, src, Volume::kSmall);
+  const auto all = TableFingerprints(*pg_, src);
+  TempDir tmp;
+  const std::string dir = tmp.file("backup");
+  ASSERT_EQ(Backup(*pg_, src, dir, {"--table", "app.vehicles"}).exit_code, 0);
+  const nlohmann::json m = ReadManifest(dir);
+  ASSERT_EQ(m["tables"].size(), 1u) << m["tables"].dump(1);
+  EXPECT_EQ(m["selection"], "--table 'app.vehicles'");
+  ASSERT_EQ(Restore(*pg_, dir, dst, {"--create"}).exit_code, 0);
+  ExpectSameEntries(Only(all, {"app.vehicles"}), TableFingerprints(*pg_, dst), "restored");
+}
+
+TEST_F(SelectionTest, BadPatternsAndEmptySelectionsAreUsageErrors) {
+  const std::string src = TestDbName("src");
+  DropAtEnd drop(*pg_, {src});
+  CreateGeneratedDb(*pg_, src, Volume::kSmall);
+  TempDir tmp;
+  const std::string dir = tmp.file("backup");
+  ASSERT_EQ(Backup(*pg_, src, dir, {}).exit_code, 0);
+  auto run = [&](std::vector<std::string> args) {
+    for (const auto& a : pg_->ConnArgs()) args.push_back(a);
+    return RunDbb(args);
+  };
+  ProcessResult r = run({"backup", "single", src, "--dir", tmp.file("b2"), "-t", "a.b.c.d"});
+  EXPECT_EQ(r.exit_code, 2) << r.Describe();
+  EXPECT_NE(r.err.find("--table"), std::string::npos) << r.err;
+  r = run({"restore", "single", dir, "-d", TestDbName("none"), "--create", "-t", "nosuch*"});
+  EXPECT_EQ(r.exit_code, 2) << r.Describe();
+  EXPECT_NE(r.err.find("matches no relation"), std::string::npos) << r.err;
+  r = run({"restore", "single", dir, "-d", TestDbName("none"), "--create", "-t", "\"open"});
+  EXPECT_EQ(r.exit_code, 2) << r.Describe();
+}
+
+}  // namespace
+}  // namespace dbb::testing
