@@ -56,12 +56,12 @@ int RunRestoreSingle(RestoreFlags& f) {
   std::printf(
       "restore of \"%s\" (backup of \"%s\", %s) into database \"%s\" complete\n"
       "  %zu tables, %llu rows, %s of COPY data in %.1f s: %.0f MB/s; %zu sequences set, "
-      "%zu materialized views\n"
+      "%zu materialized views refreshed\n"
       "  peak memory %s\n",
       f.dir.c_str(), m.database.c_str(), m.finished_at.c_str(), r->database.c_str(), r->tables,
       static_cast<unsigned long long>(r->rows), FormatBytes(r->raw_bytes).c_str(), r->seconds,
-      static_cast<double>(r->raw_bytes) / 1e6 / std::max(r->seconds, 1e-3), m.sequences.size(),
-      m.matviews.size(), FormatBytes(engine::PeakRssBytes()).c_str());
+      static_cast<double>(r->raw_bytes) / 1e6 / std::max(r->seconds, 1e-3), r->sequences,
+      r->matviews, FormatBytes(engine::PeakRssBytes()).c_str());
   return kExitOk;
 }
 

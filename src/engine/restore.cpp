@@ -1,12 +1,8 @@
 #include "engine/restore.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
-#include <cstdlib>
 #include <set>
 #include <thread>
 #include <vector>
@@ -49,40 +45,13 @@ Status CreateDatabase(const RestoreOptions& o, const Manifest& m) {
   return st.WithContext("--create");
 }
 
-// A file that is removed when this goes out of scope.
-class TempFile {
- public:
-  TempFile() = default;
-  ~TempFile() {
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-
-  // Creates an empty file, 0600, in $TMPDIR (default /tmp).
-  Status Create(const std::string& prefix) {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string path =
-        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/" + prefix + ".XXXXXX";
-    const int fd = ::mkstemp(path.data());
-    if (fd < 0) return Status::FromErrno(errno, "create a temporary file " + path);
-    ::close(fd);
-    path_ = path;
-    return Status::Ok();
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 // What a restore carries: the whole backup, or the relations a selection names (in the backup's
 // own selection) with what they need from the schema archive.
 struct RestorePlan {
   bool partial = false;
   std::vector<const TableEntry*> tables;  // whose data is loaded
   std::set<uint32_t> relations;           // partial: relations whose definitions are restored
-  TempFile list;                          // partial: pg_restore --use-list
+  io::TempFile list;                      // partial: pg_restore --use-list
 };
 
 Status PlanRestore(const RestoreOptions& o, const Manifest& m, RestorePlan* plan) {
@@ -107,7 +76,7 @@ Status PlanRestore(const RestoreOptions& o, const Manifest& m, RestorePlan* plan
     if (selected.contains(t.oid)) plan->tables.push_back(&t);
   }
   // The archive's table of contents, filtered to the selected relations and what they need.
-  TempFile toc;
+  io::TempFile toc;
   DBB_RETURN_IF_ERROR(toc.Create("dbbackup-toc"));
   DBB_RETURN_IF_ERROR(
       pg::ListArchive(o.dir + "/" + m.schema.file, m.server_version_num, toc.path(), o.stop));
@@ -117,9 +86,7 @@ Status PlanRestore(const RestoreOptions& o, const Manifest& m, RestorePlan* plan
   if (!entries.ok()) return entries.status().WithContext(o.dir + "/" + m.schema.file);
   std::set<uint32_t> excluded;
   for (const pg::RelationInfo& r : m.relations) {
-    for (const pg::NamePattern& p : o.filter.exclude_tables()) {
-      if (p.Matches(r.schema, r.name)) excluded.insert(r.oid);
-    }
+    if (o.filter.Excludes(r.schema, r.name)) excluded.insert(r.oid);
   }
   pg::TocSelection selection = pg::SelectToc(entries.value(), selected, excluded);
   plan->relations = std::move(selection.relation_oids);
@@ -256,7 +223,8 @@ class DataLoader {
 
 // Sequence values, then materialized views in dependency order: what pg_dump's data section
 // holds besides table rows.
-Status RestoreSequencesAndViews(pg::Connection& conn, const Manifest& m, const RestorePlan& plan) {
+Status RestoreSequencesAndViews(pg::Connection& conn, const Manifest& m, const RestorePlan& plan,
+                                RestoreResult* result) {
   auto restored = [&plan](uint32_t oid) { return !plan.partial || plan.relations.contains(oid); };
   for (const pg::SequenceInfo& s : m.sequences) {
     if (!restored(s.oid)) continue;
@@ -264,11 +232,13 @@ Status RestoreSequencesAndViews(pg::Connection& conn, const Manifest& m, const R
         "SELECT pg_catalog.setval($1::regclass, $2::bigint, $3::boolean)",
         {pg::QualifiedName(conn, s.schema, s.name), s.last_value, s.is_called ? "true" : "false"});
     if (!r.ok()) return r.status().WithContext("sequence " + s.schema + "." + s.name);
+    ++result->sequences;
   }
   for (const pg::MatViewInfo& v : m.matviews) {
     if (!v.populated || !restored(v.oid)) continue;
     DBB_RETURN_IF_ERROR(
         conn.Exec("REFRESH MATERIALIZED VIEW " + pg::QualifiedName(conn, v.schema, v.name)));
+    ++result->matviews;
   }
   return Status::Ok();
 }
@@ -301,7 +271,7 @@ Status RestoreInto(const RestoreOptions& o, const Manifest& m, const RestorePlan
                                              .list_path = plan.list.path(),
                                              .stop = run.stop()});
   }
-  if (st.ok()) st = RestoreSequencesAndViews(target.value(), m, plan);
+  if (st.ok()) st = RestoreSequencesAndViews(target.value(), m, plan, result);
   if (st.ok() && o.create) {
     // Last, so that a setting such as default_transaction_read_only cannot affect the load.
     st = pg::ApplyDatabaseProps(target.value(), target->database(), m.properties);

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "io/unique_fd.h"
@@ -130,6 +131,21 @@ Result<bool> PrepareEmptyDir(const std::string& dir) {
   }
   ::unlink(probe.c_str());
   return created;
+}
+
+TempFile::~TempFile() {
+  if (!path_.empty()) ::unlink(path_.c_str());
+}
+
+Status TempFile::Create(const std::string& prefix) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string path =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/" + prefix + ".XXXXXX";
+  const int fd = ::mkstemp(path.data());
+  if (fd < 0) return Status::FromErrno(errno, "create a temporary file " + path);
+  ::close(fd);
+  path_ = std::move(path);
+  return Status::Ok();
 }
 
 }  // namespace dbb::io

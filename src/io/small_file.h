@@ -26,4 +26,20 @@ Status FsyncDir(const std::string& dir);
 // Returns true when it created `dir` (so a failed run can remove it again).
 Result<bool> PrepareEmptyDir(const std::string& dir);
 
+// A temporary file, removed when this goes out of scope.
+class TempFile {
+ public:
+  TempFile() = default;
+  ~TempFile();
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+
+  // Creates an empty file, 0600, in $TMPDIR (default /tmp), named PREFIX.XXXXXX.
+  Status Create(const std::string& prefix);
+  const std::string& path() const { return path_; }  // "" before Create
+
+ private:
+  std::string path_;
+};
+
 }  // namespace dbb::io

@@ -249,7 +249,11 @@ bool RelationFilter::Selects(std::string_view schema, std::string_view name) con
       }
     }
   }
-  return selected && !AnyMatches(exclude_, schema, name);
+  return selected && !Excludes(schema, name);
+}
+
+bool RelationFilter::Excludes(std::string_view schema, std::string_view name) const {
+  return AnyMatches(exclude_, schema, name);
 }
 
 std::string RelationFilter::Describe() const {

@@ -54,6 +54,8 @@ class RelationFilter {
                                        const std::vector<std::string>& schemas);
 
   bool Selects(std::string_view schema, std::string_view name) const;
+  // Matches an --exclude-table pattern.
+  bool Excludes(std::string_view schema, std::string_view name) const;
   // No pattern at all: everything is selected.
   bool empty() const { return tables_.empty() && exclude_.empty() && schemas_.empty(); }
   // "--table 'a*' --exclude-table 'b'" (tables, exclusions, then schemas; each pattern quoted for

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include "support/test_util.h"
 
@@ -87,6 +90,23 @@ TEST(FsyncDir, NamesAMissingDirectory) {
   const Status st = FsyncDir(dir.file("none"));
   EXPECT_EQ(st.sys_errno(), ENOENT);
   EXPECT_NE(st.message().find(dir.file("none")), std::string::npos);
+}
+
+TEST(TempFile, IsPrivateAndRemovedAtScopeEnd) {
+  TempDir dir;
+  ::setenv("TMPDIR", dir.path().c_str(), 1);
+  std::string path;
+  {
+    TempFile f;
+    ASSERT_TRUE(f.Create("dbb-test").ok());
+    path = f.path();
+    ::unsetenv("TMPDIR");
+    EXPECT_EQ(path.rfind(dir.file("dbb-test."), 0), 0u) << path;
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+  }
+  EXPECT_NE(::access(path.c_str(), F_OK), 0) << path << " is still there";
 }
 
 }  // namespace
