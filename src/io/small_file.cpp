@@ -93,6 +93,13 @@ Status FsyncDir(const std::string& dir) {
   return Status::Ok();
 }
 
+Status SyncFileSystem(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return Status::FromErrno(errno, "open directory " + dir);
+  if (::syncfs(fd.get()) != 0) return Status::FromErrno(errno, "syncfs " + dir);
+  return Status::Ok();
+}
+
 Result<bool> PrepareEmptyDir(const std::string& dir) {
   bool created = false;
   struct stat st {};

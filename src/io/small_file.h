@@ -20,6 +20,11 @@ Result<std::string> ReadSmallFile(const std::string& path, uint64_t max_bytes);
 // fsync of a directory, so that renames and new entries in it survive a crash.
 Status FsyncDir(const std::string& dir);
 
+// syncfs(2) of the file system holding `dir`: every file written there reaches the disk in one
+// flush (one journal commit), instead of an fsync per file. Reports writeback errors since the
+// descriptor was opened or, on Linux 5.8+, since the last syncfs.
+Status SyncFileSystem(const std::string& dir);
+
 // Makes `dir` ready to receive a new backup: created with mode 0700 (parents as needed, 0700
 // too) if missing; refused (kRefused) if it exists and is not empty, or is not a directory; its
 // writability checked by creating and removing a probe file. Errors name the path and the fix.
