@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "app/conn_flags.h"
@@ -23,7 +24,7 @@ struct BackupFlags {
   std::string dir;
   int jobs = 2;
   std::string lock_wait_timeout = "0";
-  std::string chunk_size = "1GiB";
+  std::string chunk_size = "auto";
   SelectionFlags selection;
   PipelineFlags pipeline;
 };
@@ -81,10 +82,13 @@ int RunBackupSingle(BackupFlags& f) {
   auto timeout = ParseDurationMs(f.lock_wait_timeout);
   if (!timeout.ok())
     return ReportFailure(cmd, timeout.status().WithContext("--lock-wait-timeout"), 0);
-  auto chunk_size = ParseBytes(f.chunk_size);
-  if (!chunk_size.ok())
-    return ReportFailure(cmd, chunk_size.status().WithContext("--chunk-size"), 0);
-  if (chunk_size.value() != 0 && chunk_size.value() < kMinChunkSize) {
+  std::optional<uint64_t> chunk_size;  // auto
+  if (f.chunk_size != "auto") {
+    auto parsed = ParseBytes(f.chunk_size);
+    if (!parsed.ok()) return ReportFailure(cmd, parsed.status().WithContext("--chunk-size"), 0);
+    chunk_size = parsed.value();
+  }
+  if (chunk_size && *chunk_size != 0 && *chunk_size < kMinChunkSize) {
     return ReportFailure(cmd,
                          Status(StatusCode::kInvalidArgument, "--chunk-size " + f.chunk_size +
                                                                   ": use at least 1MB (or 0 to "
@@ -103,7 +107,7 @@ int RunBackupSingle(BackupFlags& f) {
                                    .dir = dir,
                                    .jobs = f.jobs,
                                    .lock_wait_timeout_ms = timeout.value(),
-                                   .chunk_size = chunk_size.value(),
+                                   .chunk_size = chunk_size,
                                    .filter = std::move(filter.value()),
                                    .pipeline = pipeline.value(),
                                    .stop = &stop});
@@ -132,7 +136,8 @@ void AddBackupSingleCommand(CLI::App* backup, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--chunk-size", flags->chunk_size,
                   "split tables larger than this (heap and TOAST) into block ranges copied in "
-                  "parallel, one file each (PostgreSQL 14+; e.g. 256MB, 4GiB; 0 = never)")
+                  "parallel, one file each (PostgreSQL 14+; e.g. 256MB, 4GiB; 0 = never). auto: "
+                  "a quarter of each connection's share of the data, 64 MiB to 1 GiB")
       ->capture_default_str();
   AddSelectionFlags(cmd, &flags->selection, "back up");
   cmd->add_option("--lock-wait-timeout", flags->lock_wait_timeout,

@@ -91,6 +91,15 @@ std::vector<std::optional<pg::BlockRange>> SplitTable(const pg::TableInfo& t, ui
   return ranges;
 }
 
+// The chunk size in effect: as given, or auto (backup.h) from the selected tables' total size.
+uint64_t ChunkSize(const BackupOptions& o, const pg::Catalog& catalog) {
+  if (o.chunk_size) return *o.chunk_size;
+  uint64_t total = 0;
+  for (const pg::TableInfo& t : catalog.tables) total += t.size_bytes;
+  const uint64_t share = total / (4 * static_cast<uint64_t>(o.jobs));
+  return std::clamp(share, kMinAutoChunkSize, kMaxAutoChunkSize);
+}
+
 // One unit of work: one file of one table.
 struct WorkUnit {
   size_t table = 0;
@@ -286,13 +295,15 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
   log::Verbose("memory bound: page pipeline " + pipeline.value()->DescribeMemory() +
                ", plus per connection the row being copied (libpq receives a row whole, then "
                "copies it: about 2x the largest row; under 32 MB for rows under 16 MB)");
-  std::vector<WorkUnit> units = PlanTables(coordinator, catalog.value(), o.chunk_size,
+  const uint64_t chunk_size = ChunkSize(o, catalog.value());
+  std::vector<WorkUnit> units = PlanTables(coordinator, catalog.value(), chunk_size,
                                            compress::FileSuffix(popts.codec.engine), &m.tables);
   for (const TableEntry& t : m.tables) {
     for (const DataFile& f : t.files) run.AddCreated(o.dir + "/" + f.file);
   }
   log::Verbose(std::to_string(units.size()) + " files for " + std::to_string(m.tables.size()) +
-               " tables (--chunk-size " + FormatBytes(o.chunk_size) + ")");
+               " tables (--chunk-size " + FormatBytes(chunk_size) + (o.chunk_size ? "" : ", auto") +
+               ")");
 
   // The schema is dumped by pg_dump while the data flows: both read the same snapshot.
   const std::string schema_path = o.dir + "/" + kSchemaName;

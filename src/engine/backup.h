@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -25,18 +26,22 @@
 
 namespace dbb::engine {
 
-inline constexpr uint64_t kDefaultChunkSize = 1ull << 30;  // 1 GiB
+// --chunk-size auto: a quarter of each connection's share of the data, so that the largest tables
+// are spread over every connection and the last unit is short; within these bounds (a chunk costs
+// a COPY and a file; a table under the lower bound is never split).
+inline constexpr uint64_t kMaxAutoChunkSize = 1ull << 30;   // 1 GiB
+inline constexpr uint64_t kMinAutoChunkSize = 64ull << 20;  // 64 MiB
 
 struct BackupOptions {
   pg::ConnParams conn;
-  std::string dir;                          // must not exist, or be an empty directory
-  int jobs = 2;                             // data connections
-  uint64_t lock_wait_timeout_ms = 0;        // 0 = wait forever for each table's ACCESS SHARE lock
-  uint64_t chunk_size = kDefaultChunkSize;  // split tables larger than this (heap + TOAST);
-                                            // 0 = never
-  pg::RelationFilter filter;                // the relations to back up (default: all)
-  compress::PipelineOptions pipeline;       // max_outputs is set to `jobs`
-  StopSource* stop = nullptr;               // required
+  std::string dir;                    // must not exist, or be an empty directory
+  int jobs = 2;                       // data connections
+  uint64_t lock_wait_timeout_ms = 0;  // 0 = wait forever for each table's ACCESS SHARE lock
+  // Split tables larger than this (heap + TOAST); 0 = never; nullopt = auto (above).
+  std::optional<uint64_t> chunk_size;
+  pg::RelationFilter filter;           // the relations to back up (default: all)
+  compress::PipelineOptions pipeline;  // max_outputs is set to `jobs`
+  StopSource* stop = nullptr;          // required
 };
 
 // Where the data phase's time went, in seconds summed over threads.

@@ -93,7 +93,8 @@ TEST_F(ChunkedTest, ChunksHoldEveryRowOnceAndAreNamedByTable) {
   ExpectSameDatabase(before, TakeSnapshot(*pg_, dst));
 }
 
-// --chunk-size 0 never splits; a bad size is a usage error naming the option.
+// --chunk-size 0 never splits, nor does auto for a small database (chunks are at least 64 MiB);
+// a bad size is a usage error naming the option.
 TEST_F(ChunkedTest, ChunkSizeZeroAndBadValues) {
   const std::string src = TestDbName("src");
   DropAtEnd drop(*pg_, {src});
@@ -107,6 +108,8 @@ TEST_F(ChunkedTest, ChunkSizeZeroAndBadValues) {
   ASSERT_TRUE(m.is_object());
   EXPECT_EQ(m["tables"][0]["files"].size(), 1u);
   EXPECT_FALSE(m["tables"][0]["files"][0].contains("blocks"));
+  ASSERT_EQ(Backup(*pg_, src, tmp.file("auto"), {"--chunk-size", "auto", "-j", "8"}).exit_code, 0);
+  EXPECT_EQ(ReadManifest(tmp.file("auto"))["tables"][0]["files"].size(), 1u);
   for (const std::string bad : {"12KB", "lots", "-1MB"}) {
     std::vector<std::string> args = {"backup", "single",      src,
                                      "--dir",  tmp.file("x"), "--chunk-size=" + bad};
