@@ -2,7 +2,9 @@
 # Creates the built-in sample database: about SIZE_MB megabytes (10^6 bytes, as
 # pg_database_size counts them), generated on the server with generate_series.
 #
-#   bash scripts/sample-db.sh [--replace] [--seed 0.42] DBNAME SIZE_MB
+#   bash scripts/sample-db.sh [--replace] [--seed 0.42] [--small-tables N] DBNAME SIZE_MB
+#
+#   --small-tables N  also create N small tables small.t0001 .. small.tN (default 0: none)
 #
 # Connects with the usual PG* variables (scripts/lib/pg.sh sets them for its throwaway server).
 # Half of the size is the bytea-heavy table `blobs` (values of 2 KB to 4 MB, log-uniform; odd ids
@@ -14,18 +16,24 @@
 # interval, jsonb, smallint), `archive."Order Notes"` (a quoted name in a second schema),
 # `edge_cases` (NULLs, NaN, infinities, empty arrays, control and non-ASCII characters, NUL bytes
 # in bytea, a 1 MB pglz-compressed text), and `empty_table`; indexes, a view and pgcrypto.
+# With --small-tables N, the schema `small` holds N more tables (many-small-tables workloads: per
+# table overhead): int primary key, text, numeric, timestamptz, boolean, a nullable text; 10 to
+# 500 rows each, about 0.1 MB each on disk. Their size (catalog entries included, measured) is taken
+# from the budget before it is halved, so the database still comes out at about SIZE_MB.
 #
 # The data is deterministic for a given seed and size (setseed; the AES keys derive from the ids),
 # so two runs build the same database.
 set -euo pipefail
 
-usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 replace=0
 seed=0.42
+small_tables=0
 while [ $# -gt 0 ]; do
   case $1 in
     --replace) replace=1; shift ;;
     --seed) seed=${2:?--seed needs a value in [-1, 1]}; shift 2 ;;
+    --small-tables) small_tables=${2:?--small-tables needs a count}; shift 2 ;;
     -h|--help) usage ;;
     -*) echo "sample-db: unknown option $1" >&2; usage ;;
     *) break ;;
@@ -38,6 +46,10 @@ case $size_mb in
   ''|*[!0-9]*) echo "sample-db: SIZE_MB must be a whole number, got '$size_mb'" >&2; exit 2 ;;
 esac
 [ "$size_mb" -ge 16 ] || { echo "sample-db: SIZE_MB must be at least 16" >&2; exit 2; }
+case $small_tables in
+  ''|*[!0-9]*) echo "sample-db: --small-tables must be a whole number, got '$small_tables'" >&2
+               exit 2 ;;
+esac
 
 psql_base=(psql -X -q -v ON_ERROR_STOP=1)
 exists=$("${psql_base[@]}" -At -d postgres -v db="$db" 2>&1 \
@@ -67,8 +79,9 @@ SET synchronous_commit = off;
 \endif
 -- Budgets in bytes: half for blobs, half for the mixed tables (rows + indexes).
 -- An empty database takes about 7.5 MB (the catalog).
-SELECT ((:size_mb - 7.5) * 1000000 * 0.50)::bigint AS blob_budget,
-       ((:size_mb - 7.5) * 1000000 * 0.50)::bigint AS mixed_budget \gset
+-- The small tables (--small-tables), created first, come off the top.
+SELECT (((:size_mb - 7.5) * 1000000 - :small_bytes) * 0.50)::bigint AS blob_budget,
+       (((:size_mb - 7.5) * 1000000 - :small_bytes) * 0.50)::bigint AS mixed_budget \gset
 -- Per-row on-disk bytes of the mixed tables, measured with this script (rows + indexes).
 SELECT greatest(2, (:mixed_budget * 0.10 / 390)::bigint) AS n_customers,
        greatest(4, (:mixed_budget * 0.40 / 195)::bigint) AS n_orders,
@@ -298,6 +311,29 @@ INSERT INTO edge_cases VALUES
 CREATE TABLE empty_table (id integer PRIMARY KEY, v text);
 SQL
 )
+# --small-tables: one CREATE, INSERT and VACUUM per table, each its own transaction (\gexec), so
+# that thousands of tables do not need thousands of locks in one transaction. The contents derive
+# from the table and row numbers only (no random()).
+small=$(cat <<'SQL'
+SET client_min_messages = warning;
+SET synchronous_commit = off;
+SELECT greatest(4, length(:'small_tables')) AS width \gset
+CREATE SCHEMA small;
+COMMENT ON SCHEMA small IS 'many small tables (scripts/sample-db.sh --small-tables)';
+SELECT format('CREATE TABLE small.%I (id integer PRIMARY KEY, code text NOT NULL, '
+              'amount numeric(10, 2), at timestamptz NOT NULL, ok boolean NOT NULL, note text)',
+              t),
+       format('INSERT INTO small.%I SELECT g, %L || g, ((g * 7919 + %s) %% 100000) / 100.0, '
+              'timestamptz ''2024-01-01 00:00:00+00'' + (g * %s) * interval ''1 minute'', '
+              '(g + %s) %% 3 <> 0, CASE WHEN g %% 5 = 0 THEN NULL '
+              'ELSE md5((%s * 1000 + g)::text) END FROM generate_series(1, %s) g',
+              t, 'item-' || i || '-', i, i, i, i, 10 + (i * 7919) % 491),
+       -- here, so that the measured size includes the free space and visibility maps
+       format('VACUUM (FREEZE, ANALYZE) small.%I', t)
+FROM (SELECT i, 't' || lpad(i::text, :width, '0') AS t
+      FROM generate_series(1, :small_tables) i) s \gexec
+SQL
+)
 finish=$(cat <<'SQL'
 ALTER TABLE events ADD FOREIGN KEY (customer_id) REFERENCES customers (id);
 CREATE VIEW customer_totals AS
@@ -310,10 +346,22 @@ SQL
 run_sql() {  # run_sql SCRIPT...: the common part, then the scripts, in one psql session
   printf '%s\n' "$common" "$@" |
     "${psql_base[@]}" -d "$db" -v size_mb="$size_mb" -v seed="$seed" \
-      ${SAMPLE_DB_TIMING:+-v timing=1}
+      -v small_bytes="$small_bytes" ${SAMPLE_DB_TIMING:+-v timing=1}
 }
+db_bytes() { "${psql_base[@]}" -At -d "$db" -c 'SELECT pg_database_size(current_database())'; }
 
 start=$(date +%s.%N)
+small_bytes=0
+if [ "$small_tables" -gt 0 ]; then
+  before=$(db_bytes)
+  "${psql_base[@]}" -d "$db" -v small_tables="$small_tables" <<<"$small"
+  small_bytes=$(( $(db_bytes) - before ))
+  if [ "$small_bytes" -gt $(( size_mb * 1000000 - 7500000 )) ]; then
+    echo "sample-db: warning: the $small_tables small tables alone take" \
+         "$((small_bytes / 1000000)) MB (about 0.1 MB each); the database will be larger than" \
+         "$size_mb MB" >&2
+  fi
+fi
 run_sql "$setup"
 run_sql "$lookups" "$part_files" &
 files_pid=$!
