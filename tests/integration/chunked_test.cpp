@@ -120,6 +120,22 @@ TEST_F(ChunkedTest, ChunkSizeZeroAndBadValues) {
   }
 }
 
+// --verbose states the memory bound before the data and where the time went after it.
+TEST_F(ChunkedTest, VerboseShowsTheMemoryBoundAndWhereTheTimeWent) {
+  const std::string src = TestDbName("src");
+  DropAtEnd drop(*pg_, {src});
+  pg_->CreateDatabase(src);
+  pg_->Psql(src, "CREATE TABLE t (id integer); INSERT INTO t SELECT generate_series(1, 1000);");
+  TempDir tmp;
+  std::vector<std::string> args = {"--verbose", "backup", "single", src, "--dir", tmp.file("b")};
+  for (const auto& a : pg_->ConnArgs()) args.push_back(a);
+  const ProcessResult r = RunDbb(args);
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_NE(r.err.find("memory bound: page pipeline"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("2x the largest row"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("where the data phase's time went"), std::string::npos) << r.err;
+}
+
 // One value of 48 MiB (many pages, far beyond a libpq buffer's usual size) in binary COPY, next to
 // ordinary rows; big rows bound memory per connection, not in total.
 TEST_F(ChunkedTest, HugeByteaValueRoundTrips) {
