@@ -22,12 +22,13 @@ double Ratio(uint64_t raw, uint64_t stored) {
 }
 
 void PrintTables(const engine::Manifest& m, size_t max_tables) {
-  std::printf("  %-40s %-6s %12s %10s %10s %6s\n", "table (largest first)", "format", "rows",
-              "data", "stored", "ratio");
+  std::printf("  %-40s %-6s %6s %12s %10s %10s %6s\n", "table (largest first)", "format", "files",
+              "rows", "data", "stored", "ratio");
   for (size_t i = 0; i < m.tables.size() && i < max_tables; ++i) {
     const engine::TableEntry& t = m.tables[i];
     const std::string name = t.schema + "." + t.name;
-    std::printf("  %-40s %-6s %12llu %10s %10s %6.2f\n", name.c_str(), t.binary ? "binary" : "text",
+    std::printf("  %-40s %-6s %6zu %12llu %10s %10s %6.2f\n", name.c_str(),
+                t.binary ? "binary" : "text", t.files.size(),
                 static_cast<unsigned long long>(t.rows()), FormatBytes(t.raw_bytes()).c_str(),
                 FormatBytes(t.stored_bytes()).c_str(), Ratio(t.raw_bytes(), t.stored_bytes()));
   }
@@ -63,6 +64,10 @@ int RunList(const ListFlags& f) {
       static_cast<unsigned long long>(b.rows()), FormatBytes(b.raw_bytes()).c_str(),
       FormatBytes(b.stored_bytes()).c_str(), Ratio(b.raw_bytes(), b.stored_bytes()),
       FormatBytes(b.schema.bytes).c_str(), b.sequences.size(), b.matviews.size());
+  if (!b.selection.empty()) {
+    std::printf("  part of the database: %s (the schema archive holds all of it)\n",
+                b.selection.c_str());
+  }
   if (b.large_objects_not_included > 0) {
     std::printf("  large objects: %llu in the database, NOT in this backup\n",
                 static_cast<unsigned long long>(b.large_objects_not_included));

@@ -115,6 +115,10 @@ TEST_F(SelectionTest, BackupOfOneTable) {
   const nlohmann::json m = ReadManifest(dir);
   ASSERT_EQ(m["tables"].size(), 1u) << m["tables"].dump(1);
   EXPECT_EQ(m["selection"], "--table 'app.vehicles'");
+  const ProcessResult list = RunDbb({"list", dir});
+  EXPECT_EQ(list.exit_code, 0) << list.Describe();
+  EXPECT_NE(list.out.find("part of the database: --table 'app.vehicles'"), std::string::npos)
+      << list.out;
   ASSERT_EQ(Restore(*pg_, dir, dst, {"--create"}).exit_code, 0);
   ExpectSameEntries(Only(all, {"app.vehicles"}), TableFingerprints(*pg_, dst), "restored");
 }
