@@ -38,11 +38,9 @@ build=build/release
 out=
 dbb_args=
 keep=0
-args=
-for a in "$@"; do  # the command line as typed, for the report
-  case $a in *[!A-Za-z0-9_./=:,+-]*|'') args+=" '$a'" ;; *) args+=" $a" ;; esac
-done
-args=${args# }
+# shellcheck source=scripts/lib/bench.sh
+source scripts/lib/bench.sh
+args=$(bench_command_line "$@")  # the command line as typed, for the report
 while [ $# -gt 0 ]; do
   case $1 in
     --mb) mb=${2:?}; shift 2 ;;
@@ -72,10 +70,7 @@ fi
 command -v /usr/bin/time >/dev/null ||
   { echo "huge_row: /usr/bin/time is missing; run scripts/install-deps.sh" >&2; exit 1; }
 
-echo "== build ($build)"
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDBB_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j "$(nproc)" --target dbbackup | tail -1
-dbbackup=$(realpath "$build/src/app/dbbackup")
+dbbackup=$(bench_build "$build")
 
 export TMPDIR=${DBB_BENCH_DIR:-/var/tmp}
 # shellcheck source=scripts/lib/pg.sh

@@ -67,11 +67,9 @@ small_tables=1000
 port=
 dbbackup=
 build=build/release
-args=
-for a in "$@"; do  # the command line as typed, for the report
-  case $a in *[!A-Za-z0-9_./=:,+-]*|'') args+=" '$a'" ;; *) args+=" $a" ;; esac
-done
-args=${args# }
+# shellcheck source=scripts/lib/bench.sh
+source scripts/lib/bench.sh
+args=$(bench_command_line "$@")  # the command line as typed, for the report
 while [ $# -gt 0 ]; do
   case $1 in
     --bundle) bundle=${2:?}; shift 2 ;;
@@ -129,10 +127,7 @@ if [ -n "$bundle" ]; then
   fi
 else
   if [ -z "$dbbackup" ]; then
-    echo "== build ($build)"
-    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDBB_BUILD_TESTS=OFF >/dev/null
-    cmake --build "$build" -j "$(nproc)" --target dbbackup | tail -1
-    dbbackup=$build/src/app/dbbackup
+    dbbackup=$(bench_build "$build")
   fi
   pg_tmp_start
 fi

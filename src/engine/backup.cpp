@@ -117,12 +117,15 @@ std::vector<WorkUnit> PlanTables(const pg::Connection& conn, const pg::Catalog& 
   std::vector<WorkUnit> units;
   for (size_t i = 0; i < catalog.tables.size(); ++i) {
     const pg::TableInfo& t = catalog.tables[i];
-    auto ranges = SplitTable(t, can_split ? chunk_size : 0);
-    if (!can_split && !said && SplitTable(t, chunk_size).size() > 1) {
-      log::Info("PostgreSQL " + std::to_string(conn.server_version_num() / 10000) +
-                " has no TID range scans (14 and later do): tables larger than --chunk-size are "
-                "copied whole, one connection each");
-      said = true;
+    auto ranges = SplitTable(t, chunk_size);
+    if (!can_split && ranges.size() > 1) {
+      if (!said) {
+        log::Info("PostgreSQL " + std::to_string(conn.server_version_num() / 10000) +
+                  " has no TID range scans (14 and later do): tables larger than --chunk-size "
+                  "are copied whole, one connection each");
+        said = true;
+      }
+      ranges = {std::nullopt};
     }
     TableEntry entry{.oid = t.oid,
                      .schema = t.schema,
