@@ -12,7 +12,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   # libraries (Debian packages only)
   libpq-dev liburing-dev libisal-dev libdeflate-dev libzstd-dev libmimalloc-dev libcli11-dev
-  nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   # reference tools the tests decode with and the benchmarks compare against
   gzip pigz zstd
   # PostgreSQL 15 (Debian 12's): the server for the integration tests, the demo and the

@@ -25,6 +25,8 @@ struct BackupFlags {
   int jobs = 2;
   std::string lock_wait_timeout = "0";
   std::string chunk_size = "auto";
+  engine::BlobMode blob_mode = engine::BlobMode::kInline;
+  bool no_blobs = false;
   SelectionFlags selection;
   PipelineFlags pipeline;
 };
@@ -48,14 +50,18 @@ void PrintSummary(const engine::BackupResult& r, const std::string& dir) {
                        static_cast<double>(std::max<uint64_t>(1, m.stored_bytes()));
   std::printf(
       "backup of database \"%s\" complete: %s\n"
-      "  %zu tables, %llu rows, %zu sequences, %zu materialized views\n"
-      "  data %s -> %s stored (ratio %.2f) in %.1f s: %.0f MB/s of COPY data\n"
+      "  %zu tables, %llu rows, %zu sequences, %zu materialized views%s\n"
+      "  data %s -> %s stored (ratio %.2f) in %.1f s: %.0f MB/s\n"
       "  files written with %s; peak memory %s (page pipeline %s)\n",
       m.database.c_str(), dir.c_str(), m.tables.size(), static_cast<unsigned long long>(m.rows()),
-      m.sequences.size(), m.matviews.size(), FormatBytes(m.raw_bytes()).c_str(),
-      FormatBytes(m.stored_bytes()).c_str(), ratio, m.duration_s,
-      static_cast<double>(m.raw_bytes()) / 1e6 / std::max(m.duration_s, 1e-3), r.io.c_str(),
-      FormatBytes(engine::PeakRssBytes()).c_str(), FormatBytes(r.pipeline_memory_bytes).c_str());
+      m.sequences.size(), m.matviews.size(),
+      m.large_objects.included
+          ? ("\n  large objects: " + engine::DescribeLargeObjects(m.large_objects)).c_str()
+          : "",
+      FormatBytes(m.raw_bytes()).c_str(), FormatBytes(m.stored_bytes()).c_str(), ratio,
+      m.duration_s, static_cast<double>(m.raw_bytes()) / 1e6 / std::max(m.duration_s, 1e-3),
+      r.io.c_str(), FormatBytes(engine::PeakRssBytes()).c_str(),
+      FormatBytes(r.pipeline_memory_bytes).c_str());
   const engine::BackupTimes& t = r.times;
   log::Verbose(
       "where the data phase's time went (seconds, summed over threads): connections in "
@@ -109,6 +115,8 @@ int RunBackupSingle(BackupFlags& f) {
                                    .lock_wait_timeout_ms = timeout.value(),
                                    .chunk_size = chunk_size,
                                    .filter = std::move(filter.value()),
+                                   .blobs = !f.no_blobs,
+                                   .blob_mode = f.blob_mode,
                                    .pipeline = pipeline.value(),
                                    .stop = &stop});
   if (!result.ok()) return ReportFailure(cmd, result.status(), stop.signal());
@@ -140,6 +148,17 @@ void AddBackupSingleCommand(CLI::App* backup, int* exit_code) {
                   "a quarter of each connection's share of the data, 64 MiB to 1 GiB")
       ->capture_default_str();
   AddSelectionFlags(cmd, &flags->selection, "back up");
+  const std::map<std::string, engine::BlobMode> modes{{"inline", engine::BlobMode::kInline},
+                                                      {"external", engine::BlobMode::kExternal}};
+  cmd->add_option("--blob-mode", flags->blob_mode,
+                  "large objects: inline (packed into files like table data, many objects per "
+                  "file) or external (each distinct content once, in blobs/ named by its "
+                  "SHA-256: identical objects are stored once)")
+      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
+      ->default_str("inline");
+  cmd->add_flag("--no-blobs", flags->no_blobs,
+                "leave large objects out (a selection of tables leaves them out too, as "
+                "pg_dump does)");
   cmd->add_option("--lock-wait-timeout", flags->lock_wait_timeout,
                   "fail if a table's ACCESS SHARE lock is not granted within this time (e.g. "
                   "30s, 5min; 0 = wait forever, as pg_dump)")

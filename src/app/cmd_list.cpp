@@ -68,9 +68,12 @@ int RunList(const ListFlags& f) {
     std::printf("  part of the database: %s (the schema archive holds all of it)\n",
                 b.selection.c_str());
   }
-  if (b.large_objects_not_included > 0) {
+  const engine::LargeObjects& l = b.large_objects;
+  if (l.included) {
+    std::printf("  large objects: %s\n", engine::DescribeLargeObjects(l).c_str());
+  } else if (l.count > 0) {
     std::printf("  large objects: %llu in the database, NOT in this backup\n",
-                static_cast<unsigned long long>(b.large_objects_not_included));
+                static_cast<unsigned long long>(l.count));
   }
   PrintTables(b, f.max_tables);
   if (!files.ok()) return ReportFailure("list", files, 0);

@@ -21,6 +21,7 @@ struct RestoreFlags {
   std::string target;
   bool create = false;
   int jobs = 2;
+  bool no_blobs = false;
   SelectionFlags selection;
 };
 
@@ -50,18 +51,23 @@ int RunRestoreSingle(RestoreFlags& f) {
                                .create = f.create,
                                .jobs = f.jobs,
                                .filter = std::move(filter.value()),
+                               .blobs = !f.no_blobs,
                                .stop = &stop});
   if (!r.ok()) return ReportFailure(cmd, r.status(), stop.signal());
   const engine::Manifest& m = r->manifest;
   std::printf(
       "restore of \"%s\" (backup of \"%s\", %s) into database \"%s\" complete\n"
       "  %zu tables, %llu rows, %s of COPY data in %.1f s: %.0f MB/s; %zu sequences set, "
-      "%zu materialized views refreshed\n"
+      "%zu materialized views refreshed%s\n"
       "  peak memory %s\n",
       f.dir.c_str(), m.database.c_str(), m.finished_at.c_str(), r->database.c_str(), r->tables,
       static_cast<unsigned long long>(r->rows), FormatBytes(r->raw_bytes).c_str(), r->seconds,
       static_cast<double>(r->raw_bytes) / 1e6 / std::max(r->seconds, 1e-3), r->sequences,
-      r->matviews, FormatBytes(engine::PeakRssBytes()).c_str());
+      r->matviews,
+      r->large_objects > 0
+          ? (", " + std::to_string(r->large_objects) + " large objects created").c_str()
+          : "",
+      FormatBytes(engine::PeakRssBytes()).c_str());
   return kExitOk;
 }
 
@@ -87,6 +93,9 @@ void AddRestoreSingleCommand(CLI::App* restore, int* exit_code) {
                   "parallel) and for post-data (indexes, constraints)")
       ->capture_default_str();
   AddSelectionFlags(cmd, &flags->selection, "restore");
+  cmd->add_flag("--no-blobs", flags->no_blobs,
+                "do not restore large objects (a selection of tables leaves them out too, as "
+                "pg_restore does)");
   cmd->callback([flags, exit_code] { *exit_code = RunRestoreSingle(*flags); });
 }
 

@@ -31,4 +31,23 @@ Result<std::unique_ptr<Decompressor>> MakeDecompressor(StreamFormat format) {
   return Status(StatusCode::kInternal, "unknown stream format");
 }
 
+Status InflateAll(const ChunkSource& next, const ByteSink& sink) {
+  std::unique_ptr<Decompressor> inflater;
+  for (;;) {
+    auto chunk = next();
+    if (!chunk.ok()) return chunk.status();
+    if (chunk->empty()) break;
+    if (!inflater) {
+      auto format = DetectFormat(chunk.value());
+      if (!format.ok()) return format.status();
+      auto made = MakeDecompressor(format.value());
+      if (!made.ok()) return made.status();
+      inflater = std::move(made.value());
+    }
+    DBB_RETURN_IF_ERROR(inflater->Feed(chunk.value(), sink));
+  }
+  if (!inflater) return Status(StatusCode::kCorrupt, "empty file: no gzip member");
+  return inflater->Finish();
+}
+
 }  // namespace dbb::compress

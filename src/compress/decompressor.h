@@ -48,4 +48,10 @@ class Decompressor {
 
 Result<std::unique_ptr<Decompressor>> MakeDecompressor(StreamFormat format);
 
+// The compressed input in order, one piece per call (a file reader's Next); empty at the end.
+using ChunkSource = std::function<Result<std::span<const std::byte>>()>;
+// Decodes a whole stream, gzip or zstd as its first bytes say: every piece of `next` through one
+// Decompressor into `sink`, then Finish. kCorrupt for an empty input.
+[[nodiscard]] Status InflateAll(const ChunkSource& next, const ByteSink& sink);
+
 }  // namespace dbb::compress

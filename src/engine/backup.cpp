@@ -16,6 +16,8 @@
 #include "common/timing.h"
 #include "common/units.h"
 #include "compress/crc32c.h"
+#include "engine/blob_backup.h"
+#include "engine/connection_workers.h"
 #include "engine/run_state.h"
 #include "io/file_reader.h"
 #include "io/small_file.h"
@@ -148,50 +150,30 @@ std::vector<WorkUnit> PlanTables(const pg::Connection& conn, const pg::Catalog& 
   return units;
 }
 
-// The data phase: `jobs` connections, each importing the snapshot, take work units in order.
+// Large objects are cut into units like tables into chunks: at most a chunk of content, and at
+// most a quarter of each connection's share of the objects (within 100..10000), so that 20k
+// small objects are spread over every connection too.
+BlobPlanOptions BlobUnitOptions(const BackupOptions& o, uint64_t chunk_size, const char* suffix,
+                                uint64_t objects) {
+  return {.unit_bytes = chunk_size == 0 ? kMaxAutoChunkSize : chunk_size,
+          .unit_objects =
+              std::clamp<uint64_t>(objects / (4 * static_cast<uint64_t>(o.jobs)), 100, 10000),
+          .suffix = suffix};
+}
+
+// Copies tables' files (a whole table or a chunk) on the data connections, and keeps what
+// --verbose reports. Thread-safe: CopyFile runs on every connection at once.
 class DataCopier {
  public:
-  DataCopier(const BackupOptions& options, const std::string& snapshot, const pg::Catalog& catalog,
-             std::vector<WorkUnit> units, std::vector<TableEntry>* entries,
-             compress::Pipeline* pipeline, RunState* run)
-      : options_(options),
-        snapshot_(snapshot),
-        catalog_(catalog),
-        units_(std::move(units)),
-        entries_(entries),
-        pipeline_(pipeline),
-        run_(run) {}
+  DataCopier(const BackupOptions& options, compress::Pipeline* pipeline, RunState* run)
+      : options_(options), pipeline_(pipeline), run_(run) {}
 
-  void Run() {
-    std::vector<std::thread> threads;
-    const size_t n =
-        std::min<size_t>(static_cast<size_t>(options_.jobs), std::max<size_t>(1, units_.size()));
-    for (size_t i = 0; i < n; ++i) threads.emplace_back([this] { Worker(); });
-    for (std::thread& t : threads) t.join();
-  }
-
-  // "io_uring, O_DIRECT": how the data files were written. Call after Run.
+  // "io_uring, O_DIRECT": how the data files were written. Call after the copies.
   std::string DescribeIo() const {
     return std::string(io::IoEngineName(io_.engine)) + (io_.direct ? ", O_DIRECT" : ", buffered");
   }
   double copy_seconds() const { return NanosToSeconds(copy_ns_.load()); }
   double append_seconds() const { return NanosToSeconds(append_ns_.load()); }
-
- private:
-  void Worker() {
-    auto conn = pg::Connection::Open(options_.conn);
-    if (!conn.ok()) return run_->Fail(conn.status());
-    const int cancel_id = run_->stop()->OnStop([c = &conn.value()] { c->Cancel(); });
-    Status st = pg::ImportSnapshot(conn.value(), snapshot_);
-    while (st.ok() && !run_->stop()->requested()) {
-      const size_t i = next_.fetch_add(1);
-      if (i >= units_.size()) break;
-      const WorkUnit& u = units_[i];
-      st = CopyFile(conn.value(), catalog_.tables[u.table], (*entries_)[u.table].files[u.file]);
-    }
-    run_->stop()->Unregister(cancel_id);
-    if (!st.ok()) run_->Fail(st);
-  }
 
   Status CopyFile(pg::Connection& conn, const pg::TableInfo& table, DataFile& file) {
     const SteadyClock::time_point start = SteadyClock::now();
@@ -232,14 +214,10 @@ class DataCopier {
     return Status::Ok();
   }
 
+ private:
   const BackupOptions& options_;
-  const std::string& snapshot_;
-  const pg::Catalog& catalog_;
-  const std::vector<WorkUnit> units_;
-  std::vector<TableEntry>* entries_;
   compress::Pipeline* pipeline_;
   RunState* run_;
-  std::atomic<size_t> next_{0};
   std::atomic<uint64_t> copy_ns_{0};    // in COPY, all connections
   std::atomic<uint64_t> append_ns_{0};  // of which handing bytes to the pipeline
   std::mutex io_mu_;
@@ -275,19 +253,22 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
   }
   m.sequences = catalog->sequences;
   m.matviews = catalog->matviews;
-  m.large_objects_not_included = catalog->large_objects;
-  if (catalog->large_objects > 0) {
-    log::Warn("database \"" + m.database + "\" has " + std::to_string(catalog->large_objects) +
-              " large objects; this version of dbbackup does not back them up (columns "
-              "that reference them keep their OIDs): back them up with pg_dump until a later "
-              "version carries them");
+  m.large_objects.count = catalog->large_objects;
+  const bool blobs = catalog->large_objects > 0 && o.blobs && o.filter.empty();
+  if (catalog->large_objects > 0 && !blobs) {
+    log::Info("the database's " + std::to_string(catalog->large_objects) +
+              " large objects are not backed up (" +
+              (o.blobs ? "a selection of tables leaves them out, as pg_dump does" : "--no-blobs") +
+              ")");
   }
 
   const std::string data_dir = o.dir + "/" + kDataDirName;
   if (::mkdir(data_dir.c_str(), 0700) != 0) return Status::FromErrno(errno, "create " + data_dir);
   run.AddCreated(data_dir);
   compress::PipelineOptions popts = o.pipeline;
-  popts.max_outputs = static_cast<size_t>(o.jobs);
+  // External large objects write a content file while their unit's file is open.
+  const bool external = blobs && o.blob_mode == BlobMode::kExternal;
+  popts.max_outputs = static_cast<size_t>(o.jobs) * (external ? 2 : 1);
   // One syncfs before the manifest instead of an fsync per file: a thousand small tables would
   // otherwise wait for a thousand journal commits. A file is only part of a backup once the
   // manifest names it, and the manifest is written after the sync.
@@ -299,14 +280,26 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
                ", plus per connection the row being copied (libpq receives a row whole, then "
                "copies it: about 2x the largest row; under 32 MB for rows under 16 MB)");
   const uint64_t chunk_size = ChunkSize(o, catalog.value());
-  std::vector<WorkUnit> units = PlanTables(coordinator, catalog.value(), chunk_size,
-                                           compress::FileSuffix(popts.codec.engine), &m.tables);
+  const char* suffix = compress::FileSuffix(popts.codec.engine);
+  std::vector<WorkUnit> units =
+      PlanTables(coordinator, catalog.value(), chunk_size, suffix, &m.tables);
   for (const TableEntry& t : m.tables) {
     for (const DataFile& f : t.files) run.AddCreated(o.dir + "/" + f.file);
   }
   log::Verbose(std::to_string(units.size()) + " files for " + std::to_string(m.tables.size()) +
                " tables (--chunk-size " + FormatBytes(chunk_size) + (o.chunk_size ? "" : ", auto") +
                ")");
+  if (blobs) {
+    m.large_objects.included = true;
+    m.large_objects.mode = o.blob_mode;
+    DBB_RETURN_IF_ERROR(PlanBlobs(coordinator,
+                                  BlobUnitOptions(o, chunk_size, suffix, catalog->large_objects),
+                                  &m.large_objects));
+    for (const BlobFile& f : m.large_objects.files) run.AddCreated(o.dir + "/" + f.data.file);
+    log::Verbose(std::to_string(m.large_objects.files.size()) + " files for " +
+                 std::to_string(m.large_objects.count) + " large objects (" +
+                 FormatBytes(m.large_objects.bytes) + ", " + BlobModeName(o.blob_mode) + ")");
+  }
 
   // The schema is dumped by pg_dump while the data flows: both read the same snapshot.
   const std::string schema_path = o.dir + "/" + kSchemaName;
@@ -318,11 +311,35 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
                                              .stop = run.stop()});
     if (!st.ok()) run.Fail(st);
   });
-  DataCopier copier(o, m.snapshot, catalog.value(), std::move(units), &m.tables,
-                    pipeline.value().get(), &run);
-  copier.Run();
+  DataCopier copier(o, pipeline.value().get(), &run);
+  BlobCopier blob_copier(o.dir, o.blob_mode, suffix, pipeline.value().get(), &run);
+  Status st = blob_copier.Prepare();
+  if (st.ok()) {
+    // Every table file and blob file is one task; largest first across both.
+    std::vector<SizedTask> tasks;
+    for (const WorkUnit& u : units) {
+      tasks.push_back(SizedTask{u.estimate_bytes, [&, u](pg::Connection& conn) {
+                                  return copier.CopyFile(conn, catalog->tables[u.table],
+                                                         m.tables[u.table].files[u.file]);
+                                }});
+    }
+    for (BlobFile& f : m.large_objects.files) {
+      tasks.push_back(SizedTask{
+          f.bytes + f.data.rows * kBlobObjectCostBytes,
+          [&blob_copier, &f](pg::Connection& conn) { return blob_copier.Copy(conn, f); }});
+    }
+    RunOnConnections(
+        o.conn, o.jobs, [&m](pg::Connection& conn) { return pg::ImportSnapshot(conn, m.snapshot); },
+        std::move(tasks), &run);
+  } else {
+    run.Fail(st);
+  }
   schema_thread.join();
   DBB_RETURN_IF_ERROR(run.status());
+  m.large_objects.distinct =
+      external ? blob_copier.distinct() : (blobs ? m.large_objects.count : 0);
+  m.large_objects.saved_bytes = blob_copier.saved_bytes();
+  m.large_objects.content_stored_bytes = blob_copier.content_stored_bytes();
   result->io = copier.DescribeIo();
   result->times = {.copy_s = copier.copy_seconds(),
                    .append_s = copier.append_seconds(),

@@ -8,6 +8,8 @@
 //     COPY (cols) TO STDOUT (FORMAT binary) -> page pipeline -> DIR/data/NNNNN.schema.table.gz
 //     COPY (SELECT cols FROM ONLY t WHERE ctid >= '(a,0)' AND ctid < '(b,0)') TO STDOUT ...
 //                                          -> DIR/data/NNNNN.schema.table.KKKK.gz
+//   large objects, in units of consecutive OIDs on the same connections (blob_backup.h):
+//                                          -> DIR/data/blobs.NNNN.gz (+ DIR/blobs/ external)
 //   DIR/manifest.json, written last and atomically
 //
 // On any failure or stop request the workers stop, no manifest is written and the files this run
@@ -39,7 +41,10 @@ struct BackupOptions {
   uint64_t lock_wait_timeout_ms = 0;  // 0 = wait forever for each table's ACCESS SHARE lock
   // Split tables larger than this (heap + TOAST); 0 = never; nullopt = auto (above).
   std::optional<uint64_t> chunk_size;
-  pg::RelationFilter filter;           // the relations to back up (default: all)
+  pg::RelationFilter filter;  // the relations to back up (default: all)
+  // Large objects: backed up unless `blobs` is false or a filter selects tables (as pg_dump).
+  bool blobs = true;
+  BlobMode blob_mode = BlobMode::kInline;
   compress::PipelineOptions pipeline;  // max_outputs is set to `jobs`
   StopSource* stop = nullptr;          // required
 };

@@ -76,6 +76,56 @@ DataFile FileFromJson(const json& j) {
   return f;
 }
 
+json BlobFileToJson(const BlobFile& b) {
+  json j = FileToJson(b.data);
+  j.erase("rows");
+  j["objects"] = b.data.rows;
+  j["first_oid"] = b.first_oid;
+  j["last_oid"] = b.last_oid;
+  j["bytes"] = b.bytes;
+  return j;
+}
+
+BlobFile BlobFileFromJson(const json& j) {
+  json data = j;
+  data["rows"] = j.at("objects");
+  return {.data = FileFromJson(data),
+          .first_oid = j.at("first_oid").get<uint32_t>(),
+          .last_oid = j.at("last_oid").get<uint32_t>(),
+          .bytes = j.at("bytes").get<uint64_t>()};
+}
+
+json LargeObjectsToJson(const LargeObjects& l) {
+  json files = json::array();
+  for (const BlobFile& f : l.files) files.push_back(BlobFileToJson(f));
+  return {{"included", l.included},
+          {"mode", BlobModeName(l.mode)},
+          {"count", l.count},
+          {"bytes", l.bytes},
+          {"distinct", l.distinct},
+          {"saved_bytes", l.saved_bytes},
+          {"content_dir", l.mode == BlobMode::kExternal ? kBlobContentDirName : ""},
+          {"content_stored_bytes", l.content_stored_bytes},
+          {"files", files}};
+}
+
+LargeObjects LargeObjectsFromJson(const json& j) {
+  LargeObjects l{.included = j.value("included", false), .count = j.value("count", uint64_t{0})};
+  if (!l.included) return l;
+  const std::string mode = j.at("mode").get<std::string>();
+  if (mode != "inline" && mode != "external") {
+    throw json::other_error::create(501, "large_objects.mode must be inline or external: " + mode,
+                                    nullptr);
+  }
+  l.mode = mode == "inline" ? BlobMode::kInline : BlobMode::kExternal;
+  l.bytes = j.at("bytes").get<uint64_t>();
+  l.distinct = j.at("distinct").get<uint64_t>();
+  l.saved_bytes = j.value("saved_bytes", uint64_t{0});
+  l.content_stored_bytes = j.value("content_stored_bytes", uint64_t{0});
+  for (const json& f : j.at("files")) l.files.push_back(BlobFileFromJson(f));
+  return l;
+}
+
 TableEntry TableFromJson(const json& j) {
   TableEntry t;
   t.schema = j.at("schema").get<std::string>();
@@ -95,6 +145,19 @@ TableEntry TableFromJson(const json& j) {
 }
 
 }  // namespace
+
+const char* BlobModeName(BlobMode mode) {
+  return mode == BlobMode::kInline ? "inline" : "external";
+}
+
+std::string DescribeLargeObjects(const LargeObjects& l) {
+  std::string out = std::to_string(l.count) + " objects, " + FormatBytes(l.bytes);
+  if (l.mode == BlobMode::kInline) {
+    return out + ", inline in " + std::to_string(l.files.size()) + " files";
+  }
+  return out + "; " + std::to_string(l.distinct) + " distinct contents in " + kBlobContentDirName +
+         "/ (" + FormatBytes(l.saved_bytes) + " stored once for several objects)";
+}
 
 namespace {
 
@@ -125,10 +188,13 @@ uint64_t Manifest::rows() const {
   return Sum(tables, [](const TableEntry& t) { return t.rows(); });
 }
 uint64_t Manifest::raw_bytes() const {
-  return Sum(tables, [](const TableEntry& t) { return t.raw_bytes(); });
+  return Sum(tables, [](const TableEntry& t) { return t.raw_bytes(); }) +
+         (large_objects.included ? large_objects.bytes : 0);
 }
 uint64_t Manifest::stored_bytes() const {
-  return schema.bytes + Sum(tables, [](const TableEntry& t) { return t.stored_bytes(); });
+  return schema.bytes + Sum(tables, [](const TableEntry& t) { return t.stored_bytes(); }) +
+         Sum(large_objects.files, [](const BlobFile& f) { return f.data.stored_bytes; }) +
+         large_objects.content_stored_bytes;
 }
 
 std::string ToJson(const Manifest& m) {
@@ -189,7 +255,7 @@ std::string ToJson(const Manifest& m) {
       {"tables", tables},
       {"sequences", sequences},
       {"materialized_views", matviews},
-      {"large_objects", {{"count", m.large_objects_not_included}, {"included", false}}},
+      {"large_objects", LargeObjectsToJson(m.large_objects)},
   };
   return j.dump(1) + "\n";
 }
@@ -257,9 +323,7 @@ Result<Manifest> ParseManifest(const std::string& text) {
                             .name = v.at("name").get<std::string>(),
                             .populated = v.at("populated").get<bool>()});
     }
-    if (j.contains("large_objects")) {
-      m.large_objects_not_included = j["large_objects"].value("count", uint64_t{0});
-    }
+    if (j.contains("large_objects")) m.large_objects = LargeObjectsFromJson(j.at("large_objects"));
     return m;
   } catch (const json::exception& e) {
     return Status(StatusCode::kCorrupt, std::string("manifest does not parse: ") + e.what());
@@ -289,11 +353,11 @@ Result<Manifest> ReadManifest(const std::string& dir) {
 Status CheckFilesPresent(const std::string& dir, const Manifest& m) {
   std::vector<const TableEntry*> tables;
   for (const TableEntry& t : m.tables) tables.push_back(&t);
-  return CheckFilesPresent(dir, m, tables);
+  return CheckFilesPresent(dir, m, tables, /*blobs=*/true);
 }
 
 Status CheckFilesPresent(const std::string& dir, const Manifest& m,
-                         const std::vector<const TableEntry*>& tables) {
+                         const std::vector<const TableEntry*>& tables, bool blobs) {
   auto check = [&](const std::string& file, uint64_t bytes) -> Status {
     const std::string path = dir + "/" + file;
     struct stat st {};
@@ -311,6 +375,10 @@ Status CheckFilesPresent(const std::string& dir, const Manifest& m,
   DBB_RETURN_IF_ERROR(check(m.schema.file, m.schema.bytes));
   for (const TableEntry* t : tables) {
     for (const DataFile& f : t->files) DBB_RETURN_IF_ERROR(check(f.file, f.stored_bytes));
+  }
+  if (!blobs) return Status::Ok();
+  for (const BlobFile& f : m.large_objects.files) {
+    DBB_RETURN_IF_ERROR(check(f.data.file, f.data.stored_bytes));
   }
   return Status::Ok();
 }

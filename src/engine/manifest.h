@@ -1,4 +1,4 @@
-// The backup manifest (docs/FORMAT.md, format version 2): what a backup directory holds, written
+// The backup manifest (docs/FORMAT.md, format version 3): what a backup directory holds, written
 // last. A directory without manifest.json is not a backup (an interrupted run, or one still
 // running).
 #pragma once
@@ -14,12 +14,15 @@
 
 namespace dbb::engine {
 
-inline constexpr int kFormatVersion = 2;
+inline constexpr int kFormatVersion = 3;
 // Version 1 (no chunks, no relation list) is still read: restored whole, not by --table.
+// Versions 1 and 2 hold no large objects.
 inline constexpr int kOldestFormatVersion = 1;
 inline constexpr const char* kManifestName = "manifest.json";
 inline constexpr const char* kSchemaName = "schema.dump";
 inline constexpr const char* kDataDirName = "data";
+// External large-object contents: blobs/<2 hex digits>/<SHA-256 hex>.gz|zst.
+inline constexpr const char* kBlobContentDirName = "blobs";
 
 // One compressed COPY stream: a whole table, or one chunk of a table split by block ranges.
 struct DataFile {
@@ -49,6 +52,37 @@ struct TableEntry {
   uint64_t raw_bytes() const;
   uint64_t stored_bytes() const;
 };
+
+// How large objects are stored: inline (contents in the blob files, with the metadata) or
+// external (one file per distinct content, named by its SHA-256; the blob files hold the
+// metadata and the hashes).
+enum class BlobMode { kInline, kExternal };
+const char* BlobModeName(BlobMode mode);  // "inline", "external"
+
+// One file of large objects: those with first_oid <= oid <= last_oid, in OID order
+// (docs/FORMAT.md, "Large objects").
+struct BlobFile {
+  DataFile data;  // data.rows: the objects in the file
+  uint32_t first_oid = 0;
+  uint32_t last_oid = 0;
+  uint64_t bytes = 0;  // the objects' contents
+};
+
+struct LargeObjects {
+  bool included = false;  // false: the database had `count` objects that are not in the backup
+  BlobMode mode = BlobMode::kInline;
+  uint64_t count = 0;
+  uint64_t bytes = 0;                 // contents, all objects
+  uint64_t distinct = 0;              // distinct contents stored (inline: count)
+  uint64_t saved_bytes = 0;           // external: contents not stored again (duplicates)
+  uint64_t content_stored_bytes = 0;  // external: the content files' bytes
+  std::vector<BlobFile> files;
+};
+
+// "20000 objects, 31.2 MiB, inline in 5 files", or for external
+// "20000 objects, 31.2 MiB; 19000 distinct contents in blobs/ (2.1 MiB stored once for
+// several objects)".
+std::string DescribeLargeObjects(const LargeObjects& large_objects);
 
 struct Manifest {
   int format_version = kFormatVersion;
@@ -82,13 +116,12 @@ struct Manifest {
   std::vector<pg::RelationInfo> relations;  // every relation the backup selected (version 2)
   std::vector<TableEntry> tables;
   std::vector<pg::SequenceInfo> sequences;
-  std::vector<pg::MatViewInfo> matviews;    // refresh order
-  uint64_t large_objects_not_included = 0;  // large objects the database had (format version 1
-                                            // does not carry them)
+  std::vector<pg::MatViewInfo> matviews;  // refresh order
+  LargeObjects large_objects;
 
   uint64_t rows() const;
-  uint64_t raw_bytes() const;
-  uint64_t stored_bytes() const;
+  uint64_t raw_bytes() const;     // COPY data and large objects' contents
+  uint64_t stored_bytes() const;  // every file
 };
 
 std::string ToJson(const Manifest& manifest);
@@ -105,8 +138,9 @@ Result<Manifest> ReadManifest(const std::string& dir);
 // Every file the manifest names is in `dir` with its recorded size (kCorrupt naming the first
 // that is not). Contents are checked where they are read (gzip CRCs, row counts) and by verify.
 Status CheckFilesPresent(const std::string& dir, const Manifest& manifest);
-// The same for the schema archive and the files of `tables` only.
+// The same for the schema archive, the files of `tables`, and with `blobs` the large-object files
+// (external contents are checked when they are read).
 Status CheckFilesPresent(const std::string& dir, const Manifest& manifest,
-                         const std::vector<const TableEntry*>& tables);
+                         const std::vector<const TableEntry*>& tables, bool blobs);
 
 }  // namespace dbb::engine

@@ -9,7 +9,11 @@
 
 #include "common/log.h"
 #include "common/units.h"
+#include "compress/codec.h"
 #include "compress/decompressor.h"
+#include "engine/blob_backup.h"
+#include "engine/blob_restore.h"
+#include "engine/connection_workers.h"
 #include "engine/run_state.h"
 #include "io/small_file.h"
 #include "pg/catalog.h"
@@ -50,12 +54,24 @@ Status CreateDatabase(const RestoreOptions& o, const Manifest& m) {
 struct RestorePlan {
   bool partial = false;
   std::vector<const TableEntry*> tables;  // whose data is loaded
+  bool blobs = false;                     // large objects are loaded
   std::set<uint32_t> relations;           // partial: relations whose definitions are restored
   io::TempFile list;                      // partial: pg_restore --use-list
 };
 
 Status PlanRestore(const RestoreOptions& o, const Manifest& m, RestorePlan* plan) {
   plan->partial = !o.filter.empty() || !m.selection.empty();
+  const LargeObjects& l = m.large_objects;
+  plan->blobs = l.included && l.count > 0 && o.blobs && o.filter.empty();
+  if (l.count > 0 && !l.included) {
+    log::Warn("the source database had " + std::to_string(l.count) +
+              " large objects, which this backup does not hold; they will be missing");
+  } else if (l.included && l.count > 0 && !plan->blobs) {
+    log::Info(
+        "the backup's " + std::to_string(l.count) + " large objects are not restored (" +
+        (o.blobs ? "a selection of tables leaves them out, as pg_restore does" : "--no-blobs") +
+        ")");
+  }
   if (!plan->partial) {
     for (const TableEntry& t : m.tables) plan->tables.push_back(&t);
     return Status::Ok();
@@ -114,47 +130,14 @@ Status CheckEmpty(pg::Connection& target, const std::string& name) {
                                           "empty one. Nothing was changed.");
 }
 
-// The data phase: `jobs` connections take files, largest first, across tables: the chunks of
-// one table load concurrently, each in its own COPY.
+// Loads tables' files (a whole table or a chunk). Thread-safe: LoadFile runs on every
+// connection at once.
 class DataLoader {
  public:
-  DataLoader(const RestoreOptions& options, const std::vector<const TableEntry*>& tables,
-             RunState* run)
-      : options_(options), run_(run) {
-    for (const TableEntry* t : tables) {
-      for (const DataFile& f : t->files) order_.push_back({t, &f});
-    }
-    std::stable_sort(order_.begin(), order_.end(), [](const Unit& a, const Unit& b) {
-      return a.file->raw_bytes > b.file->raw_bytes;
-    });
-  }
-
-  void Run() {
-    std::vector<std::thread> threads;
-    const size_t n =
-        std::min<size_t>(static_cast<size_t>(options_.jobs), std::max<size_t>(1, order_.size()));
-    for (size_t i = 0; i < n; ++i) threads.emplace_back([this] { Worker(); });
-    for (std::thread& t : threads) t.join();
-  }
+  DataLoader(const RestoreOptions& options, RunState* run) : options_(options), run_(run) {}
 
   uint64_t rows() const { return rows_.load(); }
   uint64_t raw_bytes() const { return raw_bytes_.load(); }
-
- private:
-  void Worker() {
-    auto conn = pg::Connection::Open(options_.conn);
-    if (!conn.ok()) return run_->Fail(conn.status());
-    const int cancel_id = run_->stop()->OnStop([c = &conn.value()] { c->Cancel(); });
-    // A restore that fails is redone from scratch; waiting for each commit's flush buys nothing.
-    Status st = conn->Exec("SET synchronous_commit = off");
-    while (st.ok() && !run_->stop()->requested()) {
-      const size_t i = next_.fetch_add(1);
-      if (i >= order_.size()) break;
-      st = LoadFile(conn.value(), *order_[i].table, *order_[i].file);
-    }
-    run_->stop()->Unregister(cancel_id);
-    if (!st.ok()) run_->Fail(st);
-  }
 
   Status LoadFile(pg::Connection& conn, const TableEntry& table, const DataFile& file) {
     const std::string path = options_.dir + "/" + file.file;
@@ -183,40 +166,22 @@ class DataLoader {
     return Status::Ok();
   }
 
-  // File -> inflate -> COPY, checking the decoded length against the manifest.
+ private:
+  // File -> inflate -> COPY.
   Status Stream(io::FileReader& reader, pg::CopyIn& copy) {
-    std::unique_ptr<compress::Decompressor> inflater;
     StopSource* stop = run_->stop();
-    const compress::ByteSink sink = [&copy, stop](std::span<const std::byte> bytes) {
-      if (stop->requested()) return Status(StatusCode::kCancelled, "stopped");
-      return copy.Put(bytes);
-    };
-    for (;;) {
-      auto chunk = reader.Next();
-      if (!chunk.ok()) return chunk.status();
-      if (chunk->empty()) break;
-      if (!inflater) {
-        auto format = compress::DetectFormat(chunk.value());
-        if (!format.ok()) return format.status();
-        auto made = compress::MakeDecompressor(format.value());
-        if (!made.ok()) return made.status();
-        inflater = std::move(made.value());
-      }
-      DBB_RETURN_IF_ERROR(inflater->Feed(chunk.value(), sink));
-    }
-    if (!inflater) return Status(StatusCode::kCorrupt, "empty file: no gzip member");
-    return inflater->Finish();
+    return compress::InflateAll([&reader] { return reader.Next(); },
+                                [&copy, stop](std::span<const std::byte> bytes) {
+                                  if (stop->requested()) {
+                                    return Status(StatusCode::kCancelled, "stopped");
+                                  }
+                                  return copy.Put(bytes);
+                                });
   }
 
-  struct Unit {
-    const TableEntry* table;
-    const DataFile* file;
-  };
-
+ private:
   const RestoreOptions& options_;
   RunState* run_;
-  std::vector<Unit> order_;
-  std::atomic<size_t> next_{0};
   std::atomic<uint64_t> rows_{0};
   std::atomic<uint64_t> raw_bytes_{0};
 };
@@ -243,6 +208,52 @@ Status RestoreSequencesAndViews(pg::Connection& conn, const Manifest& m, const R
   return Status::Ok();
 }
 
+// The data phase: `jobs` connections take the tables' files and the blob files, largest first
+// (the chunks of one table load concurrently, each in its own COPY).
+Status LoadData(const RestoreOptions& o, const Manifest& m, const RestorePlan& plan,
+                pg::Connection& target, RunState& run, RestoreResult* result) {
+  DataLoader loader(o, &run);
+  uint64_t per_transaction = 0;
+  if (plan.blobs) {
+    auto n = ObjectsPerTransaction(target, o.jobs);
+    if (!n.ok()) return n.status();
+    per_transaction = n.value();
+  }
+  auto engine = compress::ParseEngine(m.compression.engine);
+  if (!engine.ok()) return engine.status().WithContext(o.dir + "/" + kManifestName);
+  BlobLoader blobs({.dir = o.dir,
+                    .suffix = compress::FileSuffix(engine.value()),
+                    .objects_per_transaction = per_transaction,
+                    .piece_bytes = m.compression.page_bytes > 0 ? m.compression.page_bytes : kMiB,
+                    .reader = o.reader,
+                    .stop = o.stop});
+  std::vector<SizedTask> tasks;
+  for (const TableEntry* t : plan.tables) {
+    for (const DataFile& f : t->files) {
+      tasks.push_back(SizedTask{f.raw_bytes, [&loader, t, &f](pg::Connection& conn) {
+                                  return loader.LoadFile(conn, *t, f);
+                                }});
+    }
+  }
+  if (plan.blobs) {
+    for (const BlobFile& f : m.large_objects.files) {
+      tasks.push_back(
+          SizedTask{f.bytes + f.data.rows * kBlobObjectCostBytes,
+                    [&blobs, &f](pg::Connection& conn) { return blobs.Load(conn, f); }});
+    }
+  }
+  // A restore that fails is redone from scratch; waiting for each commit's flush buys nothing.
+  RunOnConnections(
+      o.conn, o.jobs,
+      [](pg::Connection& conn) { return conn.Exec("SET synchronous_commit = off"); },
+      std::move(tasks), &run);
+  result->tables = plan.tables.size();
+  result->rows = loader.rows();
+  result->raw_bytes = loader.raw_bytes();
+  result->large_objects = blobs.objects();
+  return run.status();
+}
+
 Status RestoreInto(const RestoreOptions& o, const Manifest& m, const RestorePlan& plan,
                    RunState& run, RestoreResult* result) {
   auto target = pg::Connection::Open(o.conn);
@@ -256,14 +267,7 @@ Status RestoreInto(const RestoreOptions& o, const Manifest& m, const RestorePlan
                                              .list_path = plan.list.path(),
                                              .stop = run.stop()});
   }
-  if (st.ok()) {
-    DataLoader loader(o, plan.tables, &run);
-    loader.Run();
-    st = run.status();
-    result->tables = plan.tables.size();
-    result->rows = loader.rows();
-    result->raw_bytes = loader.raw_bytes();
-  }
+  if (st.ok()) st = LoadData(o, m, plan, target.value(), run, result);
   if (st.ok()) {
     st = pg::RestoreSection(target.value(), {.archive_path = archive,
                                              .section = "post-data",
@@ -298,11 +302,7 @@ Result<RestoreResult> RunRestore(const RestoreOptions& o) {
   }
   RestorePlan plan;
   DBB_RETURN_IF_ERROR(PlanRestore(o, m, &plan));
-  DBB_RETURN_IF_ERROR(CheckFilesPresent(o.dir, m, plan.tables));
-  if (m.large_objects_not_included > 0) {
-    log::Warn("the source database had " + std::to_string(m.large_objects_not_included) +
-              " large objects, which this backup does not hold; they will be missing");
-  }
+  DBB_RETURN_IF_ERROR(CheckFilesPresent(o.dir, m, plan.tables, plan.blobs));
   if (o.create) DBB_RETURN_IF_ERROR(CreateDatabase(o, m));
 
   RunState run(o.stop);

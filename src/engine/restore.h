@@ -3,6 +3,7 @@
 //   pre-data schema (pg_restore --section=pre-data)
 //   `jobs` connections take files largest first (the chunks of a table load concurrently):
 //     DIR/data/NNNNN.*.gz -> reader (io_uring) -> inflate -> COPY ... FROM STDIN (FORMAT binary)
+//     DIR/data/blobs.NNNN.gz -> large objects, in batches of transactions (blob_restore.h)
 //   post-data schema in parallel (pg_restore --section=post-data -j jobs): indexes, constraints,
 //   triggers
 //   sequence values (setval), then REFRESH of the populated materialized views, in order
@@ -34,6 +35,7 @@ struct RestoreOptions {
   // Restore only these relations (with their indexes, constraints, triggers, owned sequences and
   // the schema objects they need); default: everything in the backup.
   pg::RelationFilter filter;
+  bool blobs = true;  // restore the backup's large objects (not with a filter, as pg_restore)
   io::ReaderOptions reader;
   StopSource* stop = nullptr;  // required
 };
@@ -44,6 +46,7 @@ struct RestoreResult {
   size_t tables = 0;     // whose data was loaded
   size_t sequences = 0;  // set
   size_t matviews = 0;   // refreshed
+  uint64_t large_objects = 0;
   uint64_t rows = 0;
   uint64_t raw_bytes = 0;  // COPY bytes loaded
   double seconds = 0;

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 
 #include "common/log.h"
 
@@ -38,8 +39,19 @@ void RunState::AddCreated(const std::string& path) {
   created_.push_back(path);
 }
 
+void RunState::AddCreatedTree(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  created_trees_.push_back(path);
+}
+
 void RunState::RemoveCreated() {
   std::lock_guard<std::mutex> lock(mu_);
+  for (const std::string& tree : created_trees_) {
+    std::error_code ec;
+    std::filesystem::remove_all(tree, ec);
+    if (ec) log::Warn("could not remove " + tree + " after the failure: " + ec.message());
+  }
+  created_trees_.clear();
   for (auto it = created_.rbegin(); it != created_.rend(); ++it) {
     // A directory is added before the files in it, so walking backwards empties it first.
     if (::unlink(it->c_str()) == 0 || errno == ENOENT) continue;

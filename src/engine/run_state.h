@@ -28,6 +28,8 @@ class RunState {
   // Files and directories this run made, removed (files first, then directories, newest first)
   // by RemoveCreated when the run fails.
   void AddCreated(const std::string& path);
+  // A directory this run made, removed with everything in it (files not added one by one).
+  void AddCreatedTree(const std::string& path);
   void RemoveCreated();
 
  private:
@@ -35,6 +37,7 @@ class RunState {
   mutable std::mutex mu_;
   Status first_error_;
   std::vector<std::string> created_;
+  std::vector<std::string> created_trees_;
 };
 
 }  // namespace dbb::engine

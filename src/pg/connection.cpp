@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <limits>
 #include <utility>
 
 #include "common/check.h"
@@ -216,13 +217,33 @@ Status Connection::Exec(std::string_view sql) {
 
 Result<QueryResult> Connection::Query(std::string_view sql,
                                       const std::vector<std::string>& params) {
-  const std::string text(sql);
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const std::string& p : params) values.push_back(p.c_str());
-  ResultPtr result(PQexecParams(conn_, text.c_str(), static_cast<int>(values.size()),
-                                /*paramTypes=*/nullptr, values.data(), /*paramLengths=*/nullptr,
-                                /*paramFormats=*/nullptr, /*resultFormat=*/0));
+  return Execute(sql, values, {}, /*binary=*/false);
+}
+
+Result<QueryResult> Connection::QueryBinary(std::string_view sql,
+                                            const std::vector<std::span<const std::byte>>& params) {
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  for (const std::span<const std::byte> p : params) {
+    DBB_CHECK(p.size() <= static_cast<size_t>(std::numeric_limits<int>::max()));
+    values.push_back(reinterpret_cast<const char*>(p.data()));
+    lengths.push_back(static_cast<int>(p.size()));
+  }
+  return Execute(sql, values, lengths, /*binary=*/true);
+}
+
+Result<QueryResult> Connection::Execute(std::string_view sql,
+                                        const std::vector<const char*>& values,
+                                        const std::vector<int>& lengths, bool binary) {
+  const std::string text(sql);
+  const std::vector<int> formats(values.size(), binary ? 1 : 0);
+  ResultPtr result(PQexecParams(
+      conn_, text.c_str(), static_cast<int>(values.size()),
+      /*paramTypes=*/nullptr, values.data(), lengths.empty() ? nullptr : lengths.data(),
+      binary ? formats.data() : nullptr, /*resultFormat=*/binary ? 1 : 0));
   const ExecStatusType status = PQresultStatus(result.get());
   if (result != nullptr && (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)) {
     return QueryResult(result.release());

@@ -78,6 +78,10 @@ class Connection {
   Status Exec(std::string_view sql);
   // Runs one query with text parameters $1..$n (PQexecParams). kServer on error.
   Result<QueryResult> Query(std::string_view sql, const std::vector<std::string>& params = {});
+  // The same with parameters and results in binary format (each type's send/recv form): bytea
+  // travels as raw bytes, not hex. The SQL must name each parameter's type ($1::bytea).
+  Result<QueryResult> QueryBinary(std::string_view sql,
+                                  const std::vector<std::span<const std::byte>>& params);
 
   // SQL-quoted identifier ("My Table" -> "\"My Table\"") and literal, by libpq's rules.
   std::string QuoteIdent(std::string_view name) const;
@@ -105,6 +109,8 @@ class Connection {
  private:
   Connection(pg_conn* conn, pg_cancel* cancel);
   void Reset();
+  Result<QueryResult> Execute(std::string_view sql, const std::vector<const char*>& values,
+                              const std::vector<int>& lengths, bool binary);
 
   pg_conn* conn_ = nullptr;
   pg_cancel* cancel_ = nullptr;  // made once after connecting; PQcancel is signal/thread-safe

@@ -81,9 +81,47 @@ TEST(Manifest, RoundTripsThroughJson) {
 }
 
 // A version 1 manifest (no chunks, no relations) still reads.
+TEST(Manifest, LargeObjectsRoundTrip) {
+  Manifest m = Sample();
+  m.large_objects = {.included = true,
+                     .mode = BlobMode::kExternal,
+                     .count = 20000,
+                     .bytes = 1ull << 33,
+                     .distinct = 19000,
+                     .saved_bytes = 4096,
+                     .content_stored_bytes = 1000,
+                     .files = {BlobFile{.data = {.file = "data/blobs.0001.gz",
+                                                 .rows = 20000,
+                                                 .raw_bytes = 700,
+                                                 .stored_bytes = 300,
+                                                 .members = 1,
+                                                 .crc32c = 7},
+                                        .first_oid = 16384,
+                                        .last_oid = 4000000000u,
+                                        .bytes = 1ull << 33}}};
+  const std::string json = ToJson(m);
+  EXPECT_NE(json.find("\"objects\": 20000"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"mode\": \"external\""), std::string::npos);
+  auto back = ParseManifest(json);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(ToJson(back.value()), json);
+  const BlobFile& f = back->large_objects.files.at(0);
+  EXPECT_EQ(f.data.rows, 20000u);
+  EXPECT_EQ(f.last_oid, 4000000000u);
+  EXPECT_EQ(back->stored_bytes(), 5035u + 300u + 1000u) << "blob and content files count";
+  EXPECT_EQ(back->raw_bytes(), 10u + (1ull << 33));
+  EXPECT_EQ(DescribeLargeObjects(back->large_objects),
+            "20000 objects, 8.0 GiB; 19000 distinct contents in blobs/ (4.0 KiB stored once for "
+            "several objects)");
+
+  std::string bad = json;
+  bad.replace(bad.find("\"external\""), 10, "\"sideways\"");
+  EXPECT_EQ(ParseManifest(bad).status().code(), StatusCode::kCorrupt);
+}
+
 TEST(Manifest, ReadsFormatVersionOne) {
   std::string json = ToJson(Sample());
-  json.replace(json.find("\"format_version\": 2"), 19, "\"format_version\": 1");
+  json.replace(json.find("\"format_version\": 3"), 19, "\"format_version\": 1");
   auto back = ParseManifest(json);
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(back->format_version, 1);
@@ -92,7 +130,7 @@ TEST(Manifest, ReadsFormatVersionOne) {
 TEST(Manifest, RecordsChecksumsAsHexAndTotals) {
   const std::string json = ToJson(Sample());
   EXPECT_NE(json.find("\"crc32c\": \"e3069283\""), std::string::npos) << json;
-  EXPECT_NE(json.find("\"format_version\": 2"), std::string::npos);
+  EXPECT_NE(json.find("\"format_version\": 3"), std::string::npos);
   EXPECT_NE(json.find("\"where\": \"ctid < '(100,0)'::pg_catalog.tid\""), std::string::npos);
   EXPECT_NE(json.find("\"format\": \"text\""), std::string::npos);
   EXPECT_NE(json.find("\"totals\""), std::string::npos);
@@ -101,7 +139,7 @@ TEST(Manifest, RecordsChecksumsAsHexAndTotals) {
 TEST(Manifest, RefusesNewerVersionsAndDamage) {
   std::string json = ToJson(Sample());
   std::string newer = json;
-  newer.replace(newer.find("\"format_version\": 2"), 19, "\"format_version\": 9");
+  newer.replace(newer.find("\"format_version\": 3"), 19, "\"format_version\": 9");
   EXPECT_EQ(ParseManifest(newer).status().code(), StatusCode::kUnsupported);
   std::string bad_crc = json;
   bad_crc.replace(bad_crc.find("e3069283"), 8, "e30692zz");
@@ -148,7 +186,8 @@ TEST(Manifest, CheckFilesPresentNamesMissingAndResizedFiles) {
   EXPECT_NE(resized.message().find("00001.gz: 34 bytes, the manifest says 35"), std::string::npos)
       << resized.message();
   ASSERT_TRUE(io::WriteFileAtomic(dir.file("data/00001.gz"), std::string(35, 'd')).ok());
-  EXPECT_TRUE(CheckFilesPresent(dir.path(), m, {&m.tables[0]}).ok()) << "only the table asked";
+  EXPECT_TRUE(CheckFilesPresent(dir.path(), m, {&m.tables[0]}, false).ok())
+      << "only the table asked";
   EXPECT_FALSE(CheckFilesPresent(dir.path(), m).ok()) << "the chunks of the second are missing";
   for (const DataFile& f : m.tables[1].files) {
     ASSERT_TRUE(io::WriteFileAtomic(dir.file(f.file), "").ok());

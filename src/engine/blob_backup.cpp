@@ -1,0 +1,256 @@
+#include "engine/blob_backup.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <optional>
+
+#include "common/log.h"
+#include "common/timing.h"
+#include "common/units.h"
+#include "compress/sha256.h"
+#include "engine/blob_stream.h"
+#include "pg/large_objects.h"
+
+namespace dbb::engine {
+namespace {
+
+// Objects per listing query: the plan's and each unit's.
+constexpr size_t kListBatch = 10000;
+// Small objects read in one query: at most this much content.
+constexpr uint64_t kSmallBatchBytes = 4 * kMiB;
+
+std::span<const std::byte> AsBytes(const std::string& s) {
+  return std::as_bytes(std::span<const char>(s.data(), s.size()));
+}
+
+std::string BlobFileName(size_t number, const char* suffix) {
+  char name[64];
+  std::snprintf(name, sizeof name, "%s/blobs.%04zu%s", kDataDirName, number, suffix);
+  return name;
+}
+
+}  // namespace
+
+std::string BlobContentPath(const std::string& hex, const char* suffix) {
+  return std::string(kBlobContentDirName) + "/" + hex.substr(0, 2) + "/" + hex + suffix;
+}
+
+Status PlanBlobs(pg::Connection& coordinator, const BlobPlanOptions& o, LargeObjects* l) {
+  BlobFile unit;
+  auto close_unit = [&] {
+    if (unit.data.rows == 0) return;
+    unit.data.file = BlobFileName(l->files.size() + 1, o.suffix);
+    l->files.push_back(unit);
+    unit = {};
+  };
+  l->count = 0;
+  l->bytes = 0;
+  uint32_t after = 0;
+  for (;;) {
+    auto batch = pg::ListLargeObjects(coordinator,
+                                      {.after_oid = after, .limit = kListBatch, .metadata = false});
+    if (!batch.ok()) return batch.status();
+    if (batch->empty()) break;
+    for (const pg::LargeObject& object : batch.value()) {
+      if (unit.data.rows > 0 && unit.bytes + object.size > o.unit_bytes) close_unit();
+      if (unit.data.rows == 0) unit.first_oid = object.oid;
+      unit.last_oid = object.oid;
+      ++unit.data.rows;
+      unit.bytes += object.size;
+      ++l->count;
+      l->bytes += object.size;
+      if (unit.data.rows >= o.unit_objects || unit.bytes >= o.unit_bytes) close_unit();
+    }
+    after = batch->back().oid;
+  }
+  close_unit();
+  return Status::Ok();
+}
+
+// One unit: the blob file's output, and in external mode each new content's.
+class BlobCopier::UnitWriter {
+ public:
+  // `first_oid` names the unit's file for contents being written: blobs/incoming.<oid>.gz.
+  UnitWriter(BlobCopier& copier, pg::Connection& conn, compress::Output& out, uint32_t first_oid)
+      : c_(copier),
+        conn_(conn),
+        out_(out),
+        incoming_(c_.dir_ + "/" + kBlobContentDirName + "/incoming." + std::to_string(first_oid) +
+                  c_.suffix_) {}
+
+  Status Write(const std::vector<pg::LargeObject>& objects) {
+    size_t small_begin = 0;
+    uint64_t small_bytes = 0;
+    for (size_t i = 0; i < objects.size(); ++i) {
+      const pg::LargeObject& o = objects[i];
+      if (o.size <= kSmallObjectBytes && small_bytes + o.size <= kSmallBatchBytes) {
+        small_bytes += o.size;
+        continue;
+      }
+      DBB_RETURN_IF_ERROR(WriteSmall({objects.data() + small_begin, i - small_begin}));
+      small_begin = i;
+      small_bytes = o.size;
+      if (o.size > kSmallObjectBytes) {
+        DBB_RETURN_IF_ERROR(WriteLarge(o));
+        small_begin = i + 1;
+        small_bytes = 0;
+      }
+    }
+    return WriteSmall({objects.data() + small_begin, objects.size() - small_begin});
+  }
+
+ private:
+  Status WriteSmall(std::span<const pg::LargeObject> group) {
+    size_t next = 0;
+    return pg::ReadSmallObjects(
+        conn_, group, [&](uint32_t, std::span<const std::byte> content) -> Status {
+          const pg::LargeObject& o = group[next++];
+          if (c_.mode_ == BlobMode::kInline) {
+            DBB_RETURN_IF_ERROR(out_.Append(AsBytes(EncodeBlobHead({.object = o}))));
+            return out_.Append(content);
+          }
+          const compress::Sha256Digest digest = compress::Sha256Of(content);
+          DBB_RETURN_IF_ERROR(StoreContent(
+              digest, o.size, [&](compress::Output& file) { return file.Append(content); }));
+          return out_.Append(AsBytes(EncodeBlobHead({.object = o, .sha256 = digest})));
+        });
+  }
+
+  Status WriteLarge(const pg::LargeObject& o) {
+    const size_t piece = c_.pipeline_->options().page_bytes;
+    if (c_.mode_ == BlobMode::kInline) {
+      DBB_RETURN_IF_ERROR(out_.Append(AsBytes(EncodeBlobHead({.object = o}))));
+      return pg::ReadLargeObject(conn_, o, piece, [this](uint32_t, std::span<const std::byte> b) {
+        return out_.Append(b);
+      });
+    }
+    // The hash is known only at the end: the content goes to a file of its own first.
+    auto file = c_.pipeline_->Open(incoming_);
+    if (!file.ok()) return file.status();
+    compress::Sha256 hash;
+    Status st = pg::ReadLargeObject(conn_, o, piece, [&](uint32_t, std::span<const std::byte> b) {
+      hash.Update(b);
+      return file.value()->Append(b);
+    });
+    if (!st.ok()) {
+      file.value()->Abort();
+      return st;
+    }
+    auto stats = file.value()->Close();
+    if (!stats.ok()) return stats.status();
+    const compress::Sha256Digest digest = hash.Finish();
+    DBB_RETURN_IF_ERROR(Adopt(digest, o.size, stats->stored_bytes));
+    return out_.Append(AsBytes(EncodeBlobHead({.object = o, .sha256 = digest})));
+  }
+
+  // Writes a content with a known hash unless it is stored already.
+  template <typename Fill>
+  Status StoreContent(const compress::Sha256Digest& digest, uint64_t size, Fill fill) {
+    if (size == 0) return Status::Ok();  // an empty object needs no file
+    const std::string path = c_.dir_ + "/" + BlobContentPath(compress::ToHex(digest), c_.suffix_);
+    if (::access(path.c_str(), F_OK) == 0) {
+      c_.saved_bytes_ += size;
+      return Status::Ok();
+    }
+    auto file = c_.pipeline_->Open(incoming_);
+    if (!file.ok()) return file.status();
+    if (Status st = fill(*file.value()); !st.ok()) {
+      file.value()->Abort();
+      return st;
+    }
+    auto stats = file.value()->Close();
+    if (!stats.ok()) return stats.status();
+    return Adopt(digest, size, stats->stored_bytes);
+  }
+
+  // Gives a written content its name, or drops it when another unit stored the same content
+  // first (link fails with EEXIST: exactly one wins).
+  Status Adopt(const compress::Sha256Digest& digest, uint64_t size, uint64_t stored_bytes) {
+    const std::string hex = compress::ToHex(digest);
+    const std::string sub = c_.dir_ + "/" + kBlobContentDirName + "/" + hex.substr(0, 2);
+    if (::mkdir(sub.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Status::FromErrno(errno, "create " + sub);
+    }
+    const std::string path = c_.dir_ + "/" + BlobContentPath(hex, c_.suffix_);
+    if (::link(incoming_.c_str(), path.c_str()) == 0) {
+      ++c_.distinct_;
+      c_.content_stored_bytes_ += stored_bytes;
+    } else if (errno == EEXIST) {
+      c_.saved_bytes_ += size;
+    } else {
+      return Status::FromErrno(errno, "link " + incoming_ + " to " + path);
+    }
+    if (::unlink(incoming_.c_str()) != 0) return Status::FromErrno(errno, "remove " + incoming_);
+    return Status::Ok();
+  }
+
+  BlobCopier& c_;
+  pg::Connection& conn_;
+  compress::Output& out_;
+  const std::string incoming_;
+};
+
+Status BlobCopier::Prepare() {
+  if (mode_ != BlobMode::kExternal) return Status::Ok();
+  const std::string path = dir_ + "/" + kBlobContentDirName;
+  if (::mkdir(path.c_str(), 0700) != 0) return Status::FromErrno(errno, "create " + path);
+  run_->AddCreatedTree(path);
+  return Status::Ok();
+}
+
+Status BlobCopier::Copy(pg::Connection& conn, BlobFile& file) {
+  const SteadyClock::time_point start = SteadyClock::now();
+  const std::string what = "large objects " + std::to_string(file.first_oid) + ".." +
+                           std::to_string(file.last_oid) + " (" + file.data.file + ")";
+  auto out = pipeline_->Open(dir_ + "/" + file.data.file);
+  if (!out.ok()) return out.status();
+  UnitWriter writer(*this, conn, *out.value(), file.first_oid);
+  uint64_t objects = 0;
+  uint64_t bytes = 0;
+  Status st = out.value()->Append(AsBytes(BlobStreamStart()));
+  for (uint32_t after = file.first_oid - 1; st.ok();) {
+    if (run_->stop()->requested()) {
+      st = Status(StatusCode::kCancelled, "stopped");
+      break;
+    }
+    auto batch = pg::ListLargeObjects(conn, {.after_oid = after,
+                                             .last_oid = file.last_oid,
+                                             .limit = kListBatch / 10,
+                                             .metadata = true});
+    if (!batch.ok()) {
+      st = batch.status();
+      break;
+    }
+    if (batch->empty()) break;
+    for (const pg::LargeObject& o : batch.value()) bytes += o.size;
+    objects += batch->size();
+    after = batch->back().oid;
+    st = writer.Write(batch.value());
+  }
+  if (st.ok()) st = out.value()->Append(AsBytes(BlobStreamEnd()));
+  if (st.ok() && (objects != file.data.rows || bytes != file.bytes)) {
+    st = Status(StatusCode::kCorrupt,
+                "found " + std::to_string(objects) + " objects of " + std::to_string(bytes) +
+                    " bytes, the plan under the same snapshot had " +
+                    std::to_string(file.data.rows) + " of " + std::to_string(file.bytes));
+  }
+  if (!st.ok()) {
+    out.value()->Abort();
+    return st.WithContext(what);
+  }
+  auto stats = out.value()->Close();
+  if (!stats.ok()) return stats.status().WithContext(what);
+  file.data.raw_bytes = stats->raw_bytes;
+  file.data.stored_bytes = stats->stored_bytes;
+  file.data.members = stats->members;
+  file.data.crc32c = stats->crc32c;
+  file.data.seconds = SecondsSince(start);
+  log::Verbose(what + ": " + std::to_string(objects) + " objects, " + FormatBytes(bytes) + " in " +
+               std::to_string(file.data.seconds) + " s");
+  return Status::Ok();
+}
+
+}  // namespace dbb::engine
