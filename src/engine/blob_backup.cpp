@@ -10,8 +10,10 @@
 #include "common/log.h"
 #include "common/timing.h"
 #include "common/units.h"
+#include "compress/codec.h"
 #include "compress/sha256.h"
 #include "engine/blob_stream.h"
+#include "io/small_file.h"
 #include "pg/large_objects.h"
 
 namespace dbb::engine {
@@ -113,8 +115,7 @@ class BlobCopier::UnitWriter {
             return out_.Append(content);
           }
           const compress::Sha256Digest digest = compress::Sha256Of(content);
-          DBB_RETURN_IF_ERROR(StoreContent(
-              digest, o.size, [&](compress::Output& file) { return file.Append(content); }));
+          DBB_RETURN_IF_ERROR(StoreSmall(digest, content));
           return out_.Append(AsBytes(EncodeBlobHead({.object = o, .sha256 = digest})));
         });
   }
@@ -146,43 +147,57 @@ class BlobCopier::UnitWriter {
     return out_.Append(AsBytes(EncodeBlobHead({.object = o, .sha256 = digest})));
   }
 
-  // Writes a content with a known hash unless it is stored already.
-  template <typename Fill>
-  Status StoreContent(const compress::Sha256Digest& digest, uint64_t size, Fill fill) {
-    if (size == 0) return Status::Ok();  // an empty object needs no file
-    const std::string path = c_.dir_ + "/" + BlobContentPath(compress::ToHex(digest), c_.suffix_);
-    if (::access(path.c_str(), F_OK) == 0) {
-      c_.saved_bytes_ += size;
-      return Status::Ok();
+  // A small content: compressed here into one member (one frame) and written with plain I/O;
+  // a file per object through the pipeline would cost an io_uring ring and a thread hand-off
+  // each. O_EXCL decides which of two units storing the same content writes it.
+  Status StoreSmall(const compress::Sha256Digest& digest, std::span<const std::byte> content) {
+    if (content.empty()) return Status::Ok();  // an empty object needs no file
+    if (!compressor_) {
+      auto made = compress::MakeCompressor(c_.pipeline_->options().codec);
+      if (!made.ok()) return made.status();
+      compressor_ = std::move(made.value());
     }
-    auto file = c_.pipeline_->Open(incoming_);
-    if (!file.ok()) return file.status();
-    if (Status st = fill(*file.value()); !st.ok()) {
-      file.value()->Abort();
-      return st;
-    }
-    auto stats = file.value()->Close();
-    if (!stats.ok()) return stats.status();
-    return Adopt(digest, size, stats->stored_bytes);
+    packed_.resize(compressor_->MaxCompressedBytes(content.size()));
+    auto n = compressor_->Compress(content, packed_);
+    if (!n.ok()) return n.status();
+    const std::string hex = compress::ToHex(digest);
+    DBB_RETURN_IF_ERROR(MakeSubdir(hex));
+    auto written = io::WriteNewFile(
+        c_.dir_ + "/" + BlobContentPath(hex, c_.suffix_),
+        std::string_view(reinterpret_cast<const char*>(packed_.data()), n.value()));
+    if (!written.ok()) return written.status();
+    Count(written.value(), content.size(), n.value());
+    return Status::Ok();
   }
 
-  // Gives a written content its name, or drops it when another unit stored the same content
-  // first (link fails with EEXIST: exactly one wins).
-  Status Adopt(const compress::Sha256Digest& digest, uint64_t size, uint64_t stored_bytes) {
-    const std::string hex = compress::ToHex(digest);
+  Status MakeSubdir(const std::string& hex) {
     const std::string sub = c_.dir_ + "/" + kBlobContentDirName + "/" + hex.substr(0, 2);
     if (::mkdir(sub.c_str(), 0700) != 0 && errno != EEXIST) {
       return Status::FromErrno(errno, "create " + sub);
     }
-    const std::string path = c_.dir_ + "/" + BlobContentPath(hex, c_.suffix_);
-    if (::link(incoming_.c_str(), path.c_str()) == 0) {
+    return Status::Ok();
+  }
+
+  void Count(bool stored, uint64_t size, uint64_t stored_bytes) {
+    if (stored) {
       ++c_.distinct_;
       c_.content_stored_bytes_ += stored_bytes;
-    } else if (errno == EEXIST) {
-      c_.saved_bytes_ += size;
     } else {
+      c_.saved_bytes_ += size;
+    }
+  }
+
+  // Gives a large content written to `incoming_` its name, or drops it when another unit stored
+  // the same content first (link fails with EEXIST: exactly one wins).
+  Status Adopt(const compress::Sha256Digest& digest, uint64_t size, uint64_t stored_bytes) {
+    const std::string hex = compress::ToHex(digest);
+    DBB_RETURN_IF_ERROR(MakeSubdir(hex));
+    const std::string path = c_.dir_ + "/" + BlobContentPath(hex, c_.suffix_);
+    const bool linked = ::link(incoming_.c_str(), path.c_str()) == 0;
+    if (!linked && errno != EEXIST) {
       return Status::FromErrno(errno, "link " + incoming_ + " to " + path);
     }
+    Count(linked, size, stored_bytes);
     if (::unlink(incoming_.c_str()) != 0) return Status::FromErrno(errno, "remove " + incoming_);
     return Status::Ok();
   }
@@ -191,6 +206,8 @@ class BlobCopier::UnitWriter {
   pg::Connection& conn_;
   compress::Output& out_;
   const std::string incoming_;
+  std::unique_ptr<compress::Compressor> compressor_;  // small external contents
+  std::vector<std::byte> packed_;
 };
 
 Status BlobCopier::Prepare() {

@@ -14,8 +14,9 @@
 namespace dbb::engine {
 namespace {
 
-// Small objects waiting to be created: at most this much content per query.
-constexpr uint64_t kBatchBytes = 8 * kMiB;
+// Small objects waiting to be created: at most this much content per query (held once here,
+// once more in libpq's output buffer).
+constexpr uint64_t kBatchBytes = 4 * kMiB;
 
 std::string Hex(const compress::Sha256Digest& d) { return compress::ToHex(d); }
 
@@ -44,7 +45,7 @@ class BlobLoader::FileLoader : public BlobStreamParser::Handler {
     if (large_) {
       DBB_RETURN_IF_ERROR(pg::CreateLargeObject(conn_, object_.oid));
     } else {
-      content_.clear();
+      batch_.Begin(object_.oid, object_.size);
     }
     if (!r.sha256 || object_.size == 0) return Status::Ok();
     // External: the content comes from its own file, checked against its name.
@@ -89,7 +90,7 @@ class BlobLoader::FileLoader : public BlobStreamParser::Handler {
                     "large object " + std::to_string(object_.oid) + ": more content than its size");
     }
     if (!large_) {
-      content_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      batch_.Append(bytes);
       written_ += bytes.size();
       return Status::Ok();
     }
@@ -112,15 +113,9 @@ class BlobLoader::FileLoader : public BlobStreamParser::Handler {
                                               ": content ends after " + std::to_string(written_) +
                                               " of " + std::to_string(object_.size) + " bytes");
     }
-    if (!large_) {
-      small_oids_.push_back(object_.oid);
-      small_contents_.push_back(std::move(content_));
-      content_ = {};
-      batch_bytes_ += object_.size;
-    }
     bytes_ += object_.size;
     metadata_.push_back(std::move(object_));
-    if (metadata_.size() >= o_.objects_per_transaction || batch_bytes_ >= kBatchBytes) {
+    if (metadata_.size() >= o_.objects_per_transaction || batch_.content_bytes() >= kBatchBytes) {
       return Commit();
     }
     return Status::Ok();
@@ -129,17 +124,11 @@ class BlobLoader::FileLoader : public BlobStreamParser::Handler {
   // Creates the batch's small objects, sets every batch object's metadata, commits, and opens
   // the next transaction.
   Status Commit() {
-    std::vector<std::span<const std::byte>> contents;
-    for (const std::string& c : small_contents_) {
-      contents.push_back(std::as_bytes(std::span<const char>(c.data(), c.size())));
-    }
-    DBB_RETURN_IF_ERROR(pg::CreateSmallObjects(conn_, small_oids_, contents));
+    DBB_RETURN_IF_ERROR(pg::CreateSmallObjects(conn_, batch_));
     DBB_RETURN_IF_ERROR(pg::ApplyLargeObjectMetadata(conn_, metadata_));
     DBB_RETURN_IF_ERROR(conn_.Exec("COMMIT; BEGIN"));
-    small_oids_.clear();
-    small_contents_.clear();
+    batch_.Clear();
     metadata_.clear();
-    batch_bytes_ = 0;
     return Status::Ok();
   }
 
@@ -159,12 +148,10 @@ class BlobLoader::FileLoader : public BlobStreamParser::Handler {
   pg::LargeObject object_;  // the one being read
   bool large_ = false;
   uint64_t written_ = 0;  // of its content
-  std::string content_;   // small: the whole content; large: the piece being filled
-  // The batch of the open transaction.
-  std::vector<uint32_t> small_oids_;
-  std::vector<std::string> small_contents_;
+  std::string content_;   // large: the piece being filled
+  // The batch of the open transaction: small objects to create, every object's metadata.
+  pg::NewObjectBatch batch_;
   std::vector<pg::LargeObject> metadata_;
-  uint64_t batch_bytes_ = 0;
   uint64_t bytes_ = 0;
 };
 

@@ -67,6 +67,19 @@ Status WriteFileAtomic(const std::string& path, std::string_view contents, unsig
   return FsyncDir(Parent(path));
 }
 
+Result<bool> WriteNewFile(const std::string& path, std::string_view contents, unsigned mode) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (fd.get() < 0 && errno == EEXIST) return false;
+  if (fd.get() < 0) return Status::FromErrno(errno, "create " + path);
+  Status st = WriteAll(fd.get(), contents, path);
+  if (const int err = fd.Close(); st.ok() && err != 0) st = Status::FromErrno(err, "close " + path);
+  if (!st.ok()) {
+    ::unlink(path.c_str());
+    return st;
+  }
+  return true;
+}
+
 Result<std::string> ReadSmallFile(const std::string& path, uint64_t max_bytes) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return Status::FromErrno(errno, "open " + path);

@@ -14,6 +14,11 @@ namespace dbb::io {
 // over `path`, fsync of the directory. On failure the temp file is removed.
 Status WriteFileAtomic(const std::string& path, std::string_view contents, unsigned mode = 0600);
 
+// Creates `path` (which must not exist: O_EXCL) holding `contents`, without fsync (the caller
+// syncs the file system once for many files). Returns false, writing nothing, when the file
+// exists already; on a failed write the file is removed.
+Result<bool> WriteNewFile(const std::string& path, std::string_view contents, unsigned mode = 0600);
+
 // Reads a whole file of at most `max_bytes` (larger is kCorrupt: not what we expect there).
 Result<std::string> ReadSmallFile(const std::string& path, uint64_t max_bytes);
 

@@ -76,27 +76,24 @@ std::span<const std::byte> AsBytes(std::string_view s) {
   return std::as_bytes(std::span<const char>(s.data(), s.size()));
 }
 
-// A one-dimensional array in PostgreSQL's binary format (array_recv): header, one dimension,
-// then each element as length + bytes.
-class BinaryArray {
- public:
-  BinaryArray(uint32_t element_type, size_t count) {
-    AppendBigEndian<int32_t>(bytes_, 1);  // dimensions
-    AppendBigEndian<int32_t>(bytes_, 0);  // no NULLs
-    AppendBigEndian<uint32_t>(bytes_, element_type);
-    AppendBigEndian<int32_t>(bytes_, static_cast<int32_t>(count));
-    AppendBigEndian<int32_t>(bytes_, 1);  // lower bound
-  }
-  void Add(std::span<const std::byte> element) {
-    DBB_CHECK(element.size() < (1u << 30));
-    AppendBigEndian<int32_t>(bytes_, static_cast<int32_t>(element.size()));
-    bytes_.append(reinterpret_cast<const char*>(element.data()), element.size());
-  }
-  std::span<const std::byte> bytes() const { return AsBytes(bytes_); }
+// A one-dimensional array in PostgreSQL's binary format (array_recv): header (dimensions, no
+// NULLs, element type, element count, lower bound), then each element as length + bytes.
+constexpr size_t kArrayCountOffset = 12;
 
- private:
-  std::string bytes_;
-};
+void StartArray(std::string& out, uint32_t element_type) {
+  out.clear();
+  AppendBigEndian<int32_t>(out, 1);
+  AppendBigEndian<int32_t>(out, 0);
+  AppendBigEndian<uint32_t>(out, element_type);
+  AppendBigEndian<int32_t>(out, 0);  // the count, set by SetArrayCount
+  AppendBigEndian<int32_t>(out, 1);
+}
+
+void SetArrayCount(std::string& array, size_t count) {
+  std::string n;
+  AppendBigEndian<int32_t>(n, static_cast<int32_t>(count));
+  array.replace(kArrayCountOffset, n.size(), n);
+}
 
 constexpr uint32_t kOidType = 26;
 constexpr uint32_t kByteaType = 17;
@@ -138,16 +135,17 @@ Result<std::vector<LargeObject>> ListLargeObjects(Connection& conn, const ListRa
 Status ReadSmallObjects(Connection& conn, std::span<const LargeObject> objects,
                         const ContentSink& sink) {
   if (objects.empty()) return Status::Ok();
-  BinaryArray oids(kOidType, objects.size());
-  std::vector<std::string> values(objects.size());
-  for (size_t i = 0; i < objects.size(); ++i) {
-    AppendBigEndian<uint32_t>(values[i], objects[i].oid);
-    oids.Add(AsBytes(values[i]));
+  std::string oids;
+  StartArray(oids, kOidType);
+  for (const LargeObject& o : objects) {
+    AppendBigEndian<int32_t>(oids, 4);
+    AppendBigEndian<uint32_t>(oids, o.oid);
   }
+  SetArrayCount(oids, objects.size());
   auto r = conn.QueryBinary(
       "SELECT pg_catalog.lo_get(u.oid) FROM pg_catalog.unnest($1::pg_catalog.oid[])"
       " WITH ORDINALITY AS u(oid, n) ORDER BY u.n",
-      {oids.bytes()});
+      {AsBytes(oids)});
   if (!r.ok()) {
     return r.status().WithContext("read large objects " + std::to_string(objects.front().oid) +
                                   ".." + std::to_string(objects.back().oid));
@@ -194,26 +192,39 @@ Status ReadLargeObject(Connection& conn, const LargeObject& object, size_t piece
   return Status::Ok();
 }
 
-Status CreateSmallObjects(Connection& conn, std::span<const uint32_t> oids,
-                          std::span<const std::span<const std::byte>> contents) {
-  DBB_CHECK(oids.size() == contents.size());
-  if (oids.empty()) return Status::Ok();
-  BinaryArray oid_array(kOidType, oids.size());
-  BinaryArray content_array(kByteaType, contents.size());
-  std::vector<std::string> values(oids.size());
-  for (size_t i = 0; i < oids.size(); ++i) {
-    AppendBigEndian<uint32_t>(values[i], oids[i]);
-    oid_array.Add(AsBytes(values[i]));
-    content_array.Add(contents[i]);
-  }
+void NewObjectBatch::Begin(uint32_t oid, uint64_t size) {
+  DBB_CHECK(size < (1u << 30));
+  AppendBigEndian<int32_t>(oids_, 4);
+  AppendBigEndian<uint32_t>(oids_, oid);
+  AppendBigEndian<int32_t>(contents_, static_cast<int32_t>(size));
+  if (objects_++ == 0) first_oid_ = oid;
+  last_oid_ = oid;
+  content_bytes_ += size;
+}
+
+void NewObjectBatch::Append(std::span<const std::byte> bytes) {
+  contents_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+void NewObjectBatch::Clear() {
+  StartArray(oids_, kOidType);
+  StartArray(contents_, kByteaType);
+  objects_ = 0;
+  content_bytes_ = 0;
+}
+
+Status CreateSmallObjects(Connection& conn, NewObjectBatch& batch) {
+  if (batch.objects_ == 0) return Status::Ok();
+  SetArrayCount(batch.oids_, batch.objects_);
+  SetArrayCount(batch.contents_, batch.objects_);
   auto r = conn.QueryBinary(
       "SELECT pg_catalog.count(pg_catalog.lo_from_bytea(u.oid, u.content)) FROM "
       "ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), "
       "pg_catalog.unnest($2::pg_catalog.bytea[])) AS u(oid, content)",
-      {oid_array.bytes(), content_array.bytes()});
+      {AsBytes(batch.oids_), AsBytes(batch.contents_)});
   if (!r.ok()) {
-    return r.status().WithContext("create large objects " + std::to_string(oids.front()) + ".." +
-                                  std::to_string(oids.back()));
+    return r.status().WithContext("create large objects " + std::to_string(batch.first_oid_) +
+                                  ".." + std::to_string(batch.last_oid_));
   }
   return Status::Ok();
 }

@@ -64,9 +64,30 @@ Status ReadSmallObjects(Connection& conn, std::span<const LargeObject> objects,
 Status ReadLargeObject(Connection& conn, const LargeObject& object, size_t piece_bytes,
                        const ContentSink& sink);
 
-// Creates `objects` (which must not exist) with `contents` (one per object), in one query.
-Status CreateSmallObjects(Connection& conn, std::span<const uint32_t> oids,
-                          std::span<const std::span<const std::byte>> contents);
+// Small objects to create in one query. OIDs and contents are laid out as the query's binary
+// array parameters while they are added, so a batch holds each content once.
+class NewObjectBatch {
+ public:
+  NewObjectBatch() { Clear(); }
+  // Starts the next object; exactly `size` bytes (under 1 GiB) follow through Append.
+  void Begin(uint32_t oid, uint64_t size);
+  void Append(std::span<const std::byte> bytes);
+  size_t objects() const { return objects_; }
+  uint64_t content_bytes() const { return content_bytes_; }
+  void Clear();
+
+ private:
+  friend Status CreateSmallObjects(Connection& conn, NewObjectBatch& batch);
+  std::string oids_;      // oid[] in array_recv's format; the count is set when sent
+  std::string contents_;  // bytea[], the same
+  size_t objects_ = 0;
+  uint64_t content_bytes_ = 0;
+  uint32_t first_oid_ = 0;
+  uint32_t last_oid_ = 0;
+};
+
+// Creates the batch's objects (which must not exist), in one query.
+Status CreateSmallObjects(Connection& conn, NewObjectBatch& batch);
 // Creates one empty object; WriteLargeObject then writes its contents piece by piece.
 Status CreateLargeObject(Connection& conn, uint32_t oid);
 Status WriteLargeObject(Connection& conn, uint32_t oid, uint64_t offset,
