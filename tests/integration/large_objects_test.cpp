@@ -118,6 +118,7 @@ struct Expected {
   std::set<std::string> external_files;  // blobs/<2 hex>/<sha256>.<ext>
 };
 
+// `ext`: the content files' extension ("gz", "zst"); "" when they are not needed.
 Expected ExpectedFor(const PgServer& pg, const std::string& db, const std::string& ext) {
   Expected e;
   const std::vector<std::string> f = Lines(
@@ -137,10 +138,11 @@ Expected ExpectedFor(const PgServer& pg, const std::string& db, const std::strin
   std::istringstream in(row);
   in >> e.count >> e.bytes >> e.distinct >> e.distinct_nonempty >> e.distinct_bytes >> e.min_oid >>
       e.max_oid;
+  if (ext.empty()) return e;
   for (const std::string& h :
        Lines(pg.Psql(db,
-                     "SELECT DISTINCT encode(sha256(lo_get(oid)), 'hex') FROM "
-                     "pg_catalog.pg_largeobject_metadata WHERE length(lo_get(oid)) > 0"))) {
+                     "SELECT DISTINCT encode(sha256(b), 'hex') FROM (SELECT lo_get(oid) AS b "
+                     "FROM pg_catalog.pg_largeobject_metadata) AS c WHERE length(b) > 0"))) {
     e.external_files.insert("blobs/" + h.substr(0, 2) + "/" + h + "." + ext);
   }
   return e;
@@ -269,7 +271,7 @@ class LargeObjectsTest : public ServerTest {
     ASSERT_EQ(Scalar(src, "SELECT count(*) FROM pg_largeobject_metadata"),
               std::to_string(kManyObjects));
     const DbSnapshot before = TakeSnapshot(*pg_, src);
-    const Expected want = ExpectedFor(*pg_, src, "gz");
+    const Expected want = ExpectedFor(*pg_, src, external ? "gz" : "");
     ASSERT_LT(want.distinct, want.count) << "the test data has identical contents";
     const std::string src_digest = Digest(src);
     TempDir tmp;
