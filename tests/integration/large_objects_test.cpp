@@ -428,10 +428,16 @@ END $$;
   const std::string owner =
       Scalar(src, "SELECT lomowner FROM pg_largeobject_metadata WHERE oid = 500000");
 
+#ifdef DBB_SANITIZED
+  // Shadow memory and quarantine multiply a sanitized build's RSS: the bound is not its own.
+  const bool measured = false;
+  std::cout << "[ SKIPPED  ] peak RSS checks: a sanitizer build\n";
+#else
   const bool measured = std::filesystem::exists("/usr/bin/time");
   if (!measured) {
     std::cout << "[ SKIPPED  ] peak RSS checks: no /usr/bin/time\n";
   }
+#endif
   TempDir tmp;
   const long kLimitKib = 200 * 1024;
   struct Case {
