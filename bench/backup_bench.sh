@@ -143,12 +143,9 @@ db_bytes=$(pg_sql postgres "SELECT pg_database_size('bench')")
 n_tables=$(pg_sql bench "SELECT count(*) FROM pg_stat_user_tables")
 
 cpus=$(nproc)
-machine="$cpus CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)),"
-machine+=" $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo) RAM,"
-machine+=" disk $(df -P "$TMPDIR" | awk 'NR == 2 { print $1 }') ($TMPDIR), kernel $(uname -r)"
-versions="PostgreSQL $(pg_sql postgres 'SHOW server_version'), $(pg_dump --version | head -1),"
-versions+=" $(pigz --version 2>&1 | head -1), $(zstd --version | sed 's/^\*\** *//; s/,.*//'),"
-versions+=" $("$dbbackup" --version | head -1)"
+machine=$(bench_machine "$TMPDIR")
+versions="$(bench_versions "$dbbackup"), $(pigz --version 2>&1 | head -1),"
+versions+=" $(zstd --version | sed 's/^\*\** *//; s/,.*//')"
 echo "== $machine"
 echo "== $versions"
 read_db_once

@@ -165,11 +165,8 @@ fi
 pg_tmp_start synchronous_commit=off
 
 cpus=$(nproc)
-machine="$cpus CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)),"
-machine+=" $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo) RAM,"
-machine+=" disk $(df -P "$TMPDIR" | awk 'NR == 2 { print $1 }') ($TMPDIR), kernel $(uname -r)"
-versions="PostgreSQL $(pg_sql postgres 'SHOW server_version'), $(pg_dump --version | head -1),"
-versions+=" $("$dbbackup" --version | head -1)"
+machine=$(bench_machine "$TMPDIR")
+versions=$(bench_versions "$dbbackup")
 echo "== $machine"
 echo "== $versions"
 

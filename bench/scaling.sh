@@ -160,11 +160,8 @@ n_tables=$(pg_sql "$db" "SELECT count(*) FROM pg_stat_user_tables")
 echo "== reading the database once (untimed), so that every tool finds it in the page cache"
 find "$(pg_sql postgres 'SHOW data_directory')/base" -type f -exec cat {} + >/dev/null
 
-machine="$(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)),"
-machine+=" $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo) RAM,"
-machine+=" disk $(df -P "$TMPDIR" | awk 'NR == 2 { print $1 }') ($TMPDIR), kernel $(uname -r)"
-versions="PostgreSQL $(pg_sql postgres 'SHOW server_version'), $(pg_dump --version | head -1),"
-versions+=" $("$dbbackup" --version | head -1)"
+machine=$(bench_machine "$TMPDIR")
+versions=$(bench_versions "$dbbackup")
 echo "== $machine"
 echo "== $versions"
 

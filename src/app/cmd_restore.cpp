@@ -55,19 +55,20 @@ int RunRestoreSingle(RestoreFlags& f) {
                                .stop = &stop});
   if (!r.ok()) return ReportFailure(cmd, r.status(), stop.signal());
   const engine::Manifest& m = r->manifest;
+  const uint64_t bytes = r->raw_bytes + r->large_object_bytes;
   std::printf(
       "restore of \"%s\" (backup of \"%s\", %s) into database \"%s\" complete\n"
-      "  %zu tables, %llu rows, %s of COPY data in %.1f s: %.0f MB/s; %zu sequences set, "
-      "%zu materialized views refreshed%s\n"
-      "  peak memory %s\n",
+      "  %zu tables, %llu rows, %zu sequences set, %zu materialized views refreshed\n",
       f.dir.c_str(), m.database.c_str(), m.finished_at.c_str(), r->database.c_str(), r->tables,
-      static_cast<unsigned long long>(r->rows), FormatBytes(r->raw_bytes).c_str(), r->seconds,
-      static_cast<double>(r->raw_bytes) / 1e6 / std::max(r->seconds, 1e-3), r->sequences,
-      r->matviews,
-      r->large_objects > 0
-          ? (", " + std::to_string(r->large_objects) + " large objects created").c_str()
-          : "",
-      FormatBytes(engine::PeakRssBytes()).c_str());
+      static_cast<unsigned long long>(r->rows), r->sequences, r->matviews);
+  if (r->large_objects > 0) {
+    std::printf("  large objects: %llu created, %s\n",
+                static_cast<unsigned long long>(r->large_objects),
+                FormatBytes(r->large_object_bytes).c_str());
+  }
+  std::printf("  data %s in %.1f s: %.0f MB/s; peak memory %s\n", FormatBytes(bytes).c_str(),
+              r->seconds, static_cast<double>(bytes) / 1e6 / std::max(r->seconds, 1e-3),
+              FormatBytes(engine::PeakRssBytes()).c_str());
   return kExitOk;
 }
 

@@ -17,6 +17,7 @@
 #include "common/units.h"
 #include "compress/crc32c.h"
 #include "engine/blob_backup.h"
+#include "engine/blob_stream.h"
 #include "engine/connection_workers.h"
 #include "engine/run_state.h"
 #include "io/file_reader.h"
@@ -161,6 +162,29 @@ BlobPlanOptions BlobUnitOptions(const BackupOptions& o, uint64_t chunk_size, con
           .suffix = suffix};
 }
 
+// Large objects come with a whole database, as with pg_dump; --no-blobs and a selection of tables
+// leave them out (said once).
+bool IncludeLargeObjects(const BackupOptions& o, uint64_t count) {
+  if (count == 0) return false;
+  if (o.blobs && o.filter.empty()) return true;
+  log::Info("the database's " + std::to_string(count) + " large objects are not backed up (" +
+            (o.blobs ? "a selection of tables leaves them out, as pg_dump does" : "--no-blobs") +
+            ")");
+  return false;
+}
+
+Status PlanLargeObjects(const BackupOptions& o, pg::Connection& coordinator, uint64_t chunk_size,
+                        const char* suffix, RunState& run, Manifest* m) {
+  LargeObjects& l = m->large_objects;
+  l.included = true;
+  l.mode = o.blob_mode;
+  DBB_RETURN_IF_ERROR(PlanBlobs(coordinator, BlobUnitOptions(o, chunk_size, suffix, l.count), &l));
+  for (const BlobFile& f : l.files) run.AddCreated(o.dir + "/" + f.data.file);
+  log::Verbose(std::to_string(l.files.size()) + " files for " + std::to_string(l.count) +
+               " large objects (" + FormatBytes(l.bytes) + ", " + BlobModeName(o.blob_mode) + ")");
+  return Status::Ok();
+}
+
 // Copies tables' files (a whole table or a chunk) on the data connections, and keeps what
 // --verbose reports. Thread-safe: CopyFile runs on every connection at once.
 class DataCopier {
@@ -224,6 +248,30 @@ class DataCopier {
   io::IoChoice io_;  // of the last file written (the same for all: one directory)
 };
 
+// The data phase: every table file and blob file is one task on the -j connections, each with the
+// snapshot imported; largest first across both.
+void CopyData(const BackupOptions& o, const pg::Catalog& catalog,
+              const std::vector<WorkUnit>& units, DataCopier& copier, BlobCopier& blob_copier,
+              RunState& run, Manifest* m) {
+  std::vector<SizedTask> tasks;
+  for (const WorkUnit& u : units) {
+    DataFile* file = &m->tables[u.table].files[u.file];
+    const pg::TableInfo* table = &catalog.tables[u.table];
+    tasks.push_back({u.estimate_bytes, [&copier, table, file](pg::Connection& conn) {
+                       return copier.CopyFile(conn, *table, *file);
+                     }});
+  }
+  for (BlobFile& f : m->large_objects.files) {
+    tasks.push_back(
+        {f.bytes + f.data.rows * kBlobObjectCostBytes,
+         [&blob_copier, &f](pg::Connection& conn) { return blob_copier.Copy(conn, f); }});
+  }
+  RunOnConnections(
+      o.conn, o.jobs,
+      [snapshot = m->snapshot](pg::Connection& conn) { return pg::ImportSnapshot(conn, snapshot); },
+      std::move(tasks), &run);
+}
+
 Result<uint32_t> FileCrc32c(const std::string& path, uint64_t* bytes) {
   auto reader = io::OpenReader(path);
   if (!reader.ok()) return reader.status();
@@ -254,13 +302,7 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
   m.sequences = catalog->sequences;
   m.matviews = catalog->matviews;
   m.large_objects.count = catalog->large_objects;
-  const bool blobs = catalog->large_objects > 0 && o.blobs && o.filter.empty();
-  if (catalog->large_objects > 0 && !blobs) {
-    log::Info("the database's " + std::to_string(catalog->large_objects) +
-              " large objects are not backed up (" +
-              (o.blobs ? "a selection of tables leaves them out, as pg_dump does" : "--no-blobs") +
-              ")");
-  }
+  const bool blobs = IncludeLargeObjects(o, catalog->large_objects);
 
   const std::string data_dir = o.dir + "/" + kDataDirName;
   if (::mkdir(data_dir.c_str(), 0700) != 0) return Status::FromErrno(errno, "create " + data_dir);
@@ -290,16 +332,10 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
                " tables (--chunk-size " + FormatBytes(chunk_size) + (o.chunk_size ? "" : ", auto") +
                ")");
   if (blobs) {
-    m.large_objects.included = true;
-    m.large_objects.mode = o.blob_mode;
-    DBB_RETURN_IF_ERROR(PlanBlobs(coordinator,
-                                  BlobUnitOptions(o, chunk_size, suffix, catalog->large_objects),
-                                  &m.large_objects));
-    for (const BlobFile& f : m.large_objects.files) run.AddCreated(o.dir + "/" + f.data.file);
-    log::Verbose(std::to_string(m.large_objects.files.size()) + " files for " +
-                 std::to_string(m.large_objects.count) + " large objects (" +
-                 FormatBytes(m.large_objects.bytes) + ", " + BlobModeName(o.blob_mode) + ")");
+    DBB_RETURN_IF_ERROR(PlanLargeObjects(o, coordinator, chunk_size, suffix, run, &m));
   }
+  BlobCopier blob_copier(o.dir, o.blob_mode, suffix, pipeline.value().get(), &run);
+  if (blobs) DBB_RETURN_IF_ERROR(blob_copier.Prepare());
 
   // The schema is dumped by pg_dump while the data flows: both read the same snapshot.
   const std::string schema_path = o.dir + "/" + kSchemaName;
@@ -312,34 +348,10 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
     if (!st.ok()) run.Fail(st);
   });
   DataCopier copier(o, pipeline.value().get(), &run);
-  BlobCopier blob_copier(o.dir, o.blob_mode, suffix, pipeline.value().get(), &run);
-  Status st = blob_copier.Prepare();
-  if (st.ok()) {
-    // Every table file and blob file is one task; largest first across both.
-    std::vector<SizedTask> tasks;
-    for (const WorkUnit& u : units) {
-      tasks.push_back(SizedTask{u.estimate_bytes, [&, u](pg::Connection& conn) {
-                                  return copier.CopyFile(conn, catalog->tables[u.table],
-                                                         m.tables[u.table].files[u.file]);
-                                }});
-    }
-    for (BlobFile& f : m.large_objects.files) {
-      tasks.push_back(SizedTask{
-          f.bytes + f.data.rows * kBlobObjectCostBytes,
-          [&blob_copier, &f](pg::Connection& conn) { return blob_copier.Copy(conn, f); }});
-    }
-    RunOnConnections(
-        o.conn, o.jobs, [&m](pg::Connection& conn) { return pg::ImportSnapshot(conn, m.snapshot); },
-        std::move(tasks), &run);
-  } else {
-    run.Fail(st);
-  }
+  CopyData(o, catalog.value(), units, copier, blob_copier, run, &m);
   schema_thread.join();
   DBB_RETURN_IF_ERROR(run.status());
-  m.large_objects.distinct =
-      external ? blob_copier.distinct() : (blobs ? m.large_objects.count : 0);
-  m.large_objects.saved_bytes = blob_copier.saved_bytes();
-  m.large_objects.content_stored_bytes = blob_copier.content_stored_bytes();
+  if (blobs) blob_copier.Summarize(&m.large_objects);
   result->io = copier.DescribeIo();
   result->times = {.copy_s = copier.copy_seconds(),
                    .append_s = copier.append_seconds(),

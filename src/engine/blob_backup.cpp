@@ -36,10 +36,6 @@ std::string BlobFileName(size_t number, const char* suffix) {
 
 }  // namespace
 
-std::string BlobContentPath(const std::string& hex, const char* suffix) {
-  return std::string(kBlobContentDirName) + "/" + hex.substr(0, 2) + "/" + hex + suffix;
-}
-
 Status PlanBlobs(pg::Connection& coordinator, const BlobPlanOptions& o, LargeObjects* l) {
   BlobFile unit;
   auto close_unit = [&] {
@@ -54,6 +50,12 @@ Status PlanBlobs(pg::Connection& coordinator, const BlobPlanOptions& o, LargeObj
   for (;;) {
     auto batch = pg::ListLargeObjects(coordinator,
                                       {.after_oid = after, .limit = kListBatch, .metadata = false});
+    if (!batch.ok() && batch.status().message().find("42501") != std::string::npos) {
+      return Status(batch.status().code(),
+                    batch.status().message() +
+                        "; back up as a role that may read every large object (SELECT on each, "
+                        "or a superuser), or leave them out with --no-blobs");
+    }
     if (!batch.ok()) return batch.status();
     if (batch->empty()) break;
     for (const pg::LargeObject& object : batch.value()) {
@@ -216,6 +218,12 @@ Status BlobCopier::Prepare() {
   if (::mkdir(path.c_str(), 0700) != 0) return Status::FromErrno(errno, "create " + path);
   run_->AddCreatedTree(path);
   return Status::Ok();
+}
+
+void BlobCopier::Summarize(LargeObjects* l) const {
+  l->distinct = mode_ == BlobMode::kInline ? l->count : distinct_.load();
+  l->saved_bytes = saved_bytes_.load();
+  l->content_stored_bytes = content_stored_bytes_.load();
 }
 
 Status BlobCopier::Copy(pg::Connection& conn, BlobFile& file) {

@@ -23,11 +23,6 @@
 
 namespace dbb::engine {
 
-// Objects up to this size are read (and restored) many per query; larger ones piece by piece.
-inline constexpr uint64_t kSmallObjectBytes = 256 * 1024;
-// For ordering work: an object costs a few round trips, about as long as copying this much data.
-inline constexpr uint64_t kBlobObjectCostBytes = 8 * 1024;
-
 struct BlobPlanOptions {
   uint64_t unit_bytes = 0;    // a unit ends once it holds this much content ...
   uint64_t unit_objects = 0;  // ... or this many objects
@@ -53,9 +48,8 @@ class BlobCopier {
   // objects found differ from the plan (they cannot under one snapshot).
   Status Copy(pg::Connection& conn, BlobFile& file);
 
-  uint64_t distinct() const { return distinct_.load(); }  // content files written
-  uint64_t saved_bytes() const { return saved_bytes_.load(); }
-  uint64_t content_stored_bytes() const { return content_stored_bytes_.load(); }
+  // After every Copy: distinct contents, bytes saved and stored (external).
+  void Summarize(LargeObjects* large_objects) const;
 
  private:
   class UnitWriter;
@@ -70,8 +64,5 @@ class BlobCopier {
   std::atomic<uint64_t> saved_bytes_{0};
   std::atomic<uint64_t> content_stored_bytes_{0};
 };
-
-// blobs/ab/abcdef...gz: where an external content with this SHA-256 (hex) lives.
-std::string BlobContentPath(const std::string& sha256_hex, const char* suffix);
 
 }  // namespace dbb::engine

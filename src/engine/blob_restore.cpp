@@ -6,7 +6,6 @@
 #include "common/units.h"
 #include "compress/decompressor.h"
 #include "compress/sha256.h"
-#include "engine/blob_backup.h"
 #include "engine/blob_stream.h"
 #include "io/small_file.h"
 #include "pg/large_objects.h"

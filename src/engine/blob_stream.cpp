@@ -60,6 +60,10 @@ class HeadReader {
 
 }  // namespace
 
+std::string BlobContentPath(const std::string& hex, const char* suffix) {
+  return std::string(kBlobContentDirName) + "/" + hex.substr(0, 2) + "/" + hex + suffix;
+}
+
 std::string BlobStreamStart() { return std::string(kBlobStreamMagic, kMagicBytes); }
 
 std::string EncodeBlobHead(const BlobRecord& r) {

@@ -26,6 +26,7 @@
 
 #include "common/status.h"
 #include "compress/sha256.h"
+#include "engine/manifest.h"
 #include "pg/large_objects.h"
 
 namespace dbb::engine {
@@ -33,6 +34,15 @@ namespace dbb::engine {
 inline constexpr char kBlobStreamMagic[] = "DBBLOBS1";  // 8 bytes, no terminator in the stream
 // A head is a few names and a comment; a comment beyond this is not one.
 inline constexpr uint32_t kMaxBlobHeadBytes = 64u << 20;
+
+// Objects up to this size are read (and restored) many per query; larger ones piece by piece.
+inline constexpr uint64_t kSmallObjectBytes = 256 * 1024;
+// For ordering work: an object costs a few round trips, about as long as copying this much data.
+inline constexpr uint64_t kBlobObjectCostBytes = 8 * 1024;
+
+// blobs/ab/abcdef...gz: where an external content with this SHA-256 (hex) lives, relative to the
+// backup directory.
+std::string BlobContentPath(const std::string& sha256_hex, const char* suffix);
 
 struct BlobRecord {
   pg::LargeObject object;

@@ -11,8 +11,8 @@
 #include "common/units.h"
 #include "compress/codec.h"
 #include "compress/decompressor.h"
-#include "engine/blob_backup.h"
 #include "engine/blob_restore.h"
+#include "engine/blob_stream.h"
 #include "engine/connection_workers.h"
 #include "engine/run_state.h"
 #include "io/small_file.h"
@@ -251,6 +251,7 @@ Status LoadData(const RestoreOptions& o, const Manifest& m, const RestorePlan& p
   result->rows = loader.rows();
   result->raw_bytes = loader.raw_bytes();
   result->large_objects = blobs.objects();
+  result->large_object_bytes = blobs.bytes();
   return run.status();
 }
 

@@ -43,10 +43,11 @@ struct RestoreOptions {
 struct RestoreResult {
   Manifest manifest;
   std::string database;
-  size_t tables = 0;     // whose data was loaded
-  size_t sequences = 0;  // set
-  size_t matviews = 0;   // refreshed
-  uint64_t large_objects = 0;
+  size_t tables = 0;                // whose data was loaded
+  size_t sequences = 0;             // set
+  size_t matviews = 0;              // refreshed
+  uint64_t large_objects = 0;       // created
+  uint64_t large_object_bytes = 0;  // their contents
   uint64_t rows = 0;
   uint64_t raw_bytes = 0;  // COPY bytes loaded
   double seconds = 0;

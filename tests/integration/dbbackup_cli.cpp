@@ -215,6 +215,33 @@ std::string ReadWholeFile(const std::string& path) {
   return ss.str();
 }
 
+std::unique_ptr<Subprocess> StartBackupBlockedOnLock(const PgServer& pg, const std::string& db,
+                                                     const std::string& dir) {
+  std::vector<std::string> argv = {DbbBinary(), "backup", "single", db, "--dir", dir};
+  for (const auto& a : pg.ConnArgs()) argv.push_back(a);
+  auto p = std::make_unique<Subprocess>(ProcessOptions{.argv = argv});
+  if (!p->started()) {
+    ADD_FAILURE() << p->start_error();
+    return nullptr;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!p->Exited() && std::chrono::steady_clock::now() < deadline) {
+    const ProcessResult q =
+        pg.TryPsql("postgres",
+                   "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dbbackup' "
+                   "AND wait_event_type = 'Lock' AND datname = " +
+                       QuoteLiteral(db));
+    if (q.exit_code == 0 && q.out != "0\n") return p;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (p->Exited()) {
+    ADD_FAILURE() << "the backup ended while a table was locked: " << p->Wait().Describe();
+  } else {
+    ADD_FAILURE() << "the backup never waited for the lock";
+  }
+  return nullptr;
+}
+
 std::vector<std::string> ListFiles(const std::string& dir) {
   std::vector<std::string> out;
   std::error_code ec;

@@ -74,6 +74,12 @@ class LockHolder {
   bool ok_ = false;
 };
 
+// Starts `dbbackup backup single DB --dir DIR <conn flags>` and waits (up to 30 s) until one of
+// its sessions waits for a lock (a LockHolder holds a table: the snapshot is exported by then).
+// nullptr, with a test failure, when the backup ended first or never waited.
+std::unique_ptr<Subprocess> StartBackupBlockedOnLock(const PgServer& pg, const std::string& db,
+                                                     const std::string& dir);
+
 // DIR/manifest.json parsed; a JSON null (and a test failure) when missing or malformed.
 nlohmann::json ReadManifest(const std::string& dir);
 

@@ -157,22 +157,9 @@ TEST_F(InterruptTest, SigintWhileWaitingForATableLock) {
 
   TempDir tmp;
   const std::string dir = tmp.file("b");
-  std::vector<std::string> argv = {DbbBinary(), "backup", "single", db, "--dir", dir};
-  for (const auto& a : pg_->ConnArgs()) argv.push_back(a);
-  Subprocess p({.argv = argv});
-  ASSERT_TRUE(p.started()) << p.start_error();
-  bool waiting = false;
-  const auto deadline = Clock::now() + std::chrono::seconds(30);
-  while (!waiting && !p.Exited() && Clock::now() < deadline) {
-    ProcessResult q = pg_->TryPsql(
-        "postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = " + QuoteLiteral(db) +
-                        " AND wait_event_type = 'Lock'");
-    waiting = q.exit_code == 0 && q.out != "0\n";
-    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_FALSE(p.Exited()) << "the backup ended while the table was locked: "
-                           << p.Wait().Describe();
-  ASSERT_TRUE(waiting) << "the backup never waited for the lock";
+  const std::unique_ptr<Subprocess> backup = StartBackupBlockedOnLock(*pg_, db, dir);
+  ASSERT_NE(backup, nullptr);
+  Subprocess& p = *backup;
   p.Signal(SIGINT);
   const auto signalled = Clock::now();
   const ProcessResult r = p.Wait();

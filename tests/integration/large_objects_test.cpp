@@ -494,24 +494,9 @@ TEST_F(LargeObjectsTest, ObjectsChangedDuringTheBackupAreNotInIt) {
   ASSERT_TRUE(holder->ok());
   TempDir tmp;
   const std::string dir = tmp.file("b");
-  std::vector<std::string> argv = {DbbBinary(), "backup", "single", src, "--dir", dir};
-  for (const auto& a : pg_->ConnArgs()) argv.push_back(a);
-  Subprocess p({.argv = argv});
-  ASSERT_TRUE(p.started()) << p.start_error();
-  bool waiting = false;
-  const auto deadline = Clock::now() + std::chrono::seconds(30);
-  while (!waiting && !p.Exited() && Clock::now() < deadline) {
-    const ProcessResult q =
-        pg_->TryPsql("postgres",
-                     "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                     "WHERE NOT l.granted AND a.application_name = 'dbbackup' AND a.datname = " +
-                         QuoteLiteral(src));
-    waiting = q.exit_code == 0 && q.out != "0\n";
-    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_FALSE(p.Exited()) << "the backup ended while the table was locked: "
-                           << p.Wait().Describe();
-  ASSERT_TRUE(waiting) << "the backup never waited for the lock";
+  const std::unique_ptr<Subprocess> backup = StartBackupBlockedOnLock(*pg_, src, dir);
+  ASSERT_NE(backup, nullptr);
+  Subprocess& p = *backup;
 
   // Committed while the backup waits (lock_timeout: a hang here would be a lock the backup
   // should not hold).
@@ -633,6 +618,42 @@ TEST_F(LargeObjectsTest, ExternalZstdFilesAreNamedByContent) {
   EXPECT_EQ(Num(m.at("large_objects"), "saved_bytes"), want.bytes - want.distinct_bytes);
   ASSERT_EQ(Restore(*pg_, dir, dst, {"--create"}).exit_code, 0);
   ExpectSameObjects(src, dst);
+}
+
+// A role that may not read an object cannot back it up: the backup fails before it copies
+// anything, names the object and the fix, and leaves no backup behind; --no-blobs goes through.
+TEST_F(LargeObjectsTest, UnreadableObjectNamesTheFix) {
+  const std::string src = TestDbName("src");
+  DropAtEnd drop(*pg_, {src});
+  pg_->CreateDatabase(src);
+  pg_->Psql("postgres",
+            "DO $$ BEGIN CREATE ROLE it_lo_plain LOGIN; EXCEPTION WHEN duplicate_object OR "
+            "unique_violation THEN NULL; END $$;");
+  pg_->Psql(src,
+            "CREATE TABLE t (id int); GRANT SELECT ON t TO it_lo_plain;\n"
+            "SELECT lo_from_bytea(700001, 'secret');\n");
+  std::vector<std::string> args = {"backup", "single", src};
+  for (const auto& a : pg_->ConnArgs()) args.push_back(a);
+  const auto user = std::find(args.begin(), args.end(), "-U");
+  if (user != args.end() && user + 1 != args.end()) {
+    *(user + 1) = "it_lo_plain";
+  } else {
+    args.insert(args.end(), {"-U", "it_lo_plain"});
+  }
+  TempDir tmp;
+  std::vector<std::string> refused = args;
+  refused.insert(refused.end(), {"--dir", tmp.file("b")});
+  const ProcessResult r = RunDbb(refused);
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_NE(r.err.find("permission denied for large object 700001"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--no-blobs"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(tmp.file("b/manifest.json")));
+  EXPECT_TRUE(ListFiles(tmp.file("b")).empty()) << "the failed run removes what it made";
+
+  std::vector<std::string> without = args;
+  without.insert(without.end(), {"--dir", tmp.file("c"), "--no-blobs"});
+  const ProcessResult ok = RunDbb(without);
+  EXPECT_EQ(ok.exit_code, 0) << ok.Describe();
 }
 
 }  // namespace
