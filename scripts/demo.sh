@@ -89,9 +89,11 @@ for f in "$work"/backup/data/*; do
   stored=$((stored + $(stat -c %s "$f")))
   files=$((files + 1))
 done
-manifest_raw=$(jq '.totals.raw_bytes' "$work/backup/manifest.json")
-echo "$files data files decode with the standard tools: $(mb "$raw") MB of COPY data," \
-     "stored in $(mb "$stored") MB"
+# Each file's stream: COPY data, or large objects with their heads (docs/FORMAT.md).
+manifest_raw=$(jq '[.tables[].files[].raw_bytes, .large_objects.files[]?.raw_bytes] | add' \
+  "$work/backup/manifest.json")
+echo "$files data files decode with the standard tools: $(mb "$raw") MB of COPY data and" \
+     "large objects, stored in $(mb "$stored") MB"
 [ "$raw" = "$manifest_raw" ] ||
   fail "decoded $raw bytes, but manifest.json says $manifest_raw"
 backup_bytes=$(du -sb "$work/backup" | cut -f1)
@@ -105,8 +107,8 @@ step "compare dbb_demo and dbb_demo_restored (psql and pg_dump only)"
 result=PASS
 if db_compare dbb_demo dbb_demo_restored "$work"; then
   tables=$(grep -c . "$work/dbb_demo.fingerprint" || true)
-  echo "identical: row count and md5 of every row of every table, sequence values" \
-       "($tables lines), pg_dump --schema-only"
+  echo "identical: row count and md5 of every row of every table, sequence values, every" \
+       "large object's OID, owner, ACL, comment and content ($tables lines), pg_dump --schema-only"
 else
   result=FAIL
 fi
@@ -117,11 +119,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 ram=$(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo)
 line() { printf '%-12s %s\n' "$1" "$2"; }
 line machine "$(nproc) CPUs, $ram RAM, PostgreSQL $(pg_sql postgres 'SHOW server_version')"
-line database "$(mb "$db_bytes") MB (pg_database_size), $rows rows"
+objects=$(jq '.large_objects.count' "$work/backup/manifest.json")
+line database "$(mb "$db_bytes") MB (pg_database_size), $rows rows, $objects large objects"
 line backup "${backup_secs} s = $(mbps "$db_bytes" "$backup_secs") MB/s of database size;\
  peak RSS ${backup_rss} MB; CPU ${backup_cpu} s"
 line "backup size" "$(mb "$backup_bytes") MB on disk (database / backup: \
-$(ratio "$db_bytes" "$backup_bytes")); COPY data $(mb "$raw") MB stored in $(mb "$stored") MB:\
+$(ratio "$db_bytes" "$backup_bytes")); COPY data and large objects $(mb "$raw") MB stored in $(mb "$stored") MB:\
  compression ratio $(ratio "$raw" "$stored")"
 line restore "${restore_secs} s = $(mbps "$db_bytes" "$restore_secs") MB/s of database size;\
  peak RSS ${restore_rss} MB; CPU ${restore_cpu} s"

@@ -15,7 +15,9 @@
 # a default from the sequence invoice_no_seq, int[], real), `events` (bigserial, uuid, inet,
 # interval, jsonb, smallint), `archive."Order Notes"` (a quoted name in a second schema),
 # `edge_cases` (NULLs, NaN, infinities, empty arrays, control and non-ASCII characters, NUL bytes
-# in bytea, a 1 MB pglz-compressed text), and `empty_table`; indexes, a view and pgcrypto.
+# in bytea, a 1 MB pglz-compressed text), `empty_table`, and `documents` referencing 200 large
+# objects (text of 0.3 to 20 KB, one with a comment, one granted to PUBLIC); indexes, a view and
+# pgcrypto.
 # With --small-tables N, the schema `small` holds N more tables (many-small-tables workloads: per
 # table overhead): int primary key, text, numeric, timestamptz, boolean, a nullable text; 10 to
 # 500 rows each, about 0.1 MB each on disk. Their size (catalog entries included, measured) is taken
@@ -340,6 +342,17 @@ CREATE VIEW customer_totals AS
 SELECT c.id, c.name, count(o.id) AS orders, coalesce(sum(o.amount), 0) AS total
 FROM customers c LEFT JOIN orders o ON o.customer_id = c.id
 GROUP BY c.id, c.name;
+-- Large objects: documents an application keeps by OID (text of 0.3 to 20 KB), one with a
+-- comment and one readable by everyone.
+CREATE TABLE documents (id integer PRIMARY KEY, customer_id integer, content oid, title text);
+INSERT INTO documents
+SELECT g, g, lo_from_bytea(0, convert_to(repeat(format('document %s: page text. ', g), 10 + g % 800),
+                                         'UTF8')), format('document %s', g)
+FROM generate_series(1, 200) g;
+SELECT format('COMMENT ON LARGE OBJECT %s IS %L', content, 'the first document') FROM documents
+WHERE id = 1 \gexec
+SELECT format('GRANT SELECT ON LARGE OBJECT %s TO PUBLIC', content) FROM documents
+WHERE id = 2 \gexec
 DROP TABLE sample_words, sample_corpus;
 SQL
 )

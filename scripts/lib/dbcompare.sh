@@ -4,7 +4,9 @@
 #
 #   db_fingerprint DB FILE     one line per table: "schema.table rows md5", where md5 is over the
 #                              sorted md5s of every row's text form (independent of row order),
-#                              then one line per sequence: "schema.seq last_value"
+#                              then one line per sequence: "schema.seq last_value", then
+#                              "large_objects count md5" over every object's OID, owner, ACL,
+#                              comment and content md5 (objects under 1 GB)
 #   db_schema DB FILE          pg_dump --schema-only, without the lines that differ on every run
 #   db_compare DB1 DB2 DIR     both of the above for both databases (files in DIR); prints what
 #                              differs and returns 1 when anything does
@@ -32,6 +34,12 @@ db_fingerprint() {
   _dbc_psql -F ' ' -d "$db" -c "
     SELECT format('%I.%I', schemaname, sequencename), coalesce(last_value::text, 'unused')
     FROM pg_sequences ORDER BY 1" >>"$out"
+  _dbc_psql -F ' ' -d "$db" -c "
+    SELECT 'large_objects', count(*), coalesce(md5(string_agg(concat_ws(' ', l.oid,
+             pg_get_userbyid(l.lomowner), coalesce(l.lomacl::text, '-'),
+             coalesce(obj_description(l.oid, 'pg_largeobject'), '-'), md5(lo_get(l.oid))),
+             ',' ORDER BY l.oid)), '-')
+    FROM pg_largeobject_metadata l" >>"$out"
 }
 
 db_schema() {
