@@ -108,10 +108,8 @@ class BlobCopier::UnitWriter {
 
  private:
   Status WriteSmall(std::span<const pg::LargeObject> group) {
-    size_t next = 0;
     return pg::ReadSmallObjects(
-        conn_, group, [&](uint32_t, std::span<const std::byte> content) -> Status {
-          const pg::LargeObject& o = group[next++];
+        conn_, group, [&](const pg::LargeObject& o, std::span<const std::byte> content) -> Status {
           if (c_.mode_ == BlobMode::kInline) {
             DBB_RETURN_IF_ERROR(out_.Append(AsBytes(EncodeBlobHead({.object = o}))));
             return out_.Append(content);
@@ -126,18 +124,19 @@ class BlobCopier::UnitWriter {
     const size_t piece = c_.pipeline_->options().page_bytes;
     if (c_.mode_ == BlobMode::kInline) {
       DBB_RETURN_IF_ERROR(out_.Append(AsBytes(EncodeBlobHead({.object = o}))));
-      return pg::ReadLargeObject(conn_, o, piece, [this](uint32_t, std::span<const std::byte> b) {
-        return out_.Append(b);
-      });
+      return pg::ReadLargeObject(
+          conn_, o, piece,
+          [this](const pg::LargeObject&, std::span<const std::byte> b) { return out_.Append(b); });
     }
     // The hash is known only at the end: the content goes to a file of its own first.
     auto file = c_.pipeline_->Open(incoming_);
     if (!file.ok()) return file.status();
     compress::Sha256 hash;
-    Status st = pg::ReadLargeObject(conn_, o, piece, [&](uint32_t, std::span<const std::byte> b) {
-      hash.Update(b);
-      return file.value()->Append(b);
-    });
+    Status st = pg::ReadLargeObject(conn_, o, piece,
+                                    [&](const pg::LargeObject&, std::span<const std::byte> b) {
+                                      hash.Update(b);
+                                      return file.value()->Append(b);
+                                    });
     if (!st.ok()) {
       file.value()->Abort();
       return st;

@@ -17,8 +17,6 @@ namespace {
 // once more in libpq's output buffer).
 constexpr uint64_t kBatchBytes = 4 * kMiB;
 
-std::string Hex(const compress::Sha256Digest& d) { return compress::ToHex(d); }
-
 }  // namespace
 
 Result<uint64_t> ObjectsPerTransaction(pg::Connection& conn, int jobs) {
@@ -48,7 +46,7 @@ class BlobLoader::FileLoader : public BlobStreamParser::Handler {
     }
     if (!r.sha256 || object_.size == 0) return Status::Ok();
     // External: the content comes from its own file, checked against its name.
-    const std::string path = o_.dir + "/" + BlobContentPath(Hex(*r.sha256), o_.suffix);
+    const std::string path = o_.dir + "/" + BlobContentPath(compress::ToHex(*r.sha256), o_.suffix);
     compress::Sha256 hash;
     auto sink = [&](std::span<const std::byte> bytes) {
       hash.Update(bytes);

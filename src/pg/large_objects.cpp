@@ -158,7 +158,7 @@ Status ReadSmallObjects(Connection& conn, std::span<const LargeObject> objects,
                     ObjectName(objects[i].oid) + ": read " + std::to_string(content.size()) +
                         " bytes, its size was " + std::to_string(objects[i].size));
     }
-    DBB_RETURN_IF_ERROR(sink(objects[i].oid, AsBytes(content)));
+    DBB_RETURN_IF_ERROR(sink(objects[i], AsBytes(content)));
   }
   return Status::Ok();
 }
@@ -186,7 +186,7 @@ Status ReadLargeObject(Connection& conn, const LargeObject& object, size_t piece
                     ObjectName(object.oid) + ": read " + std::to_string(done + piece.size()) +
                         " bytes, its size was " + std::to_string(object.size));
     }
-    DBB_RETURN_IF_ERROR(sink(object.oid, AsBytes(piece)));
+    DBB_RETURN_IF_ERROR(sink(object, AsBytes(piece)));
     done += want;
   }
   return Status::Ok();

@@ -53,7 +53,8 @@ struct ListRange {
 Result<std::vector<LargeObject>> ListLargeObjects(Connection& conn, const ListRange& range);
 
 // Receives an object's bytes: a whole small object, or one piece of a large one.
-using ContentSink = std::function<Status(uint32_t oid, std::span<const std::byte> bytes)>;
+using ContentSink =
+    std::function<Status(const LargeObject& object, std::span<const std::byte> bytes)>;
 
 // The whole contents of `objects` in one query (the result holds them all: the caller keeps
 // their total small), passed to `sink` in the given order. kCorrupt when an object's length is
