@@ -13,22 +13,35 @@
 #include "common/log.h"
 #include "common/units.h"
 #include "engine/backup.h"
+#include "engine/cluster_backup.h"
 #include "engine/pipeline_bench.h"
 
 namespace dbb::app {
 namespace {
 
+// What `backup single` and `backup cluster` share: where, how many connections, how each
+// database's data is cut, compressed and written.
 struct BackupFlags {
   pg::ConnParams conn;
-  std::string positional_db;
   std::string dir;
   int jobs = 2;
   std::string lock_wait_timeout = "0";
   std::string chunk_size = "auto";
   engine::BlobMode blob_mode = engine::BlobMode::kInline;
   bool no_blobs = false;
-  SelectionFlags selection;
   PipelineFlags pipeline;
+};
+
+struct SingleFlags {
+  BackupFlags backup;
+  std::string positional_db;
+  SelectionFlags selection;
+};
+
+struct ClusterFlags {
+  BackupFlags backup;
+  std::string timeout = "2h";
+  bool no_role_passwords = false;
 };
 
 constexpr uint64_t kMinChunkSize = 1000 * 1000;
@@ -73,81 +86,121 @@ void PrintSummary(const engine::BackupResult& r, const std::string& dir) {
       FormatSeconds(t.pipeline.compress_s) + "; writing " + FormatSeconds(t.pipeline.write_s));
 }
 
-int RunBackupSingle(BackupFlags& f) {
+// Checks the shared flags and turns them into a backup's options (conn, dir, filter and stop
+// are the caller's).
+Result<engine::BackupOptions> ToBackupOptions(const BackupFlags& f) {
+  if (f.jobs < 1 || f.jobs > 256) return Status(StatusCode::kInvalidArgument, "-j: use 1 to 256");
+  auto timeout = ParseDurationMs(f.lock_wait_timeout);
+  if (!timeout.ok()) return timeout.status().WithContext("--lock-wait-timeout");
+  std::optional<uint64_t> chunk_size;  // auto
+  if (f.chunk_size != "auto") {
+    auto parsed = ParseBytes(f.chunk_size);
+    if (!parsed.ok()) return parsed.status().WithContext("--chunk-size");
+    chunk_size = parsed.value();
+  }
+  if (chunk_size && *chunk_size != 0 && *chunk_size < kMinChunkSize) {
+    return Status(
+        StatusCode::kInvalidArgument,
+        "--chunk-size " + f.chunk_size + ": use at least 1MB (or 0 to never split tables)");
+  }
+  auto pipeline = ToPipelineOptions(f.pipeline);
+  if (!pipeline.ok()) return pipeline.status();
+  return engine::BackupOptions{.jobs = f.jobs,
+                               .lock_wait_timeout_ms = timeout.value(),
+                               .chunk_size = chunk_size,
+                               .blobs = !f.no_blobs,
+                               .blob_mode = f.blob_mode,
+                               .pipeline = pipeline.value()};
+}
+
+int RunBackupSingle(SingleFlags& f) {
   const std::string cmd = "backup single";
-  if (!f.positional_db.empty() && !f.conn.conninfo.empty()) {
+  BackupFlags& b = f.backup;
+  if (!f.positional_db.empty() && !b.conn.conninfo.empty()) {
     return ReportFailure(cmd,
                          Status(StatusCode::kInvalidArgument,
                                 "give the database once: as DBNAME or with -d, not both"),
                          0);
   }
-  if (f.conn.conninfo.empty()) f.conn.conninfo = f.positional_db;
-  if (f.jobs < 1 || f.jobs > 256) {
-    return ReportFailure(cmd, Status(StatusCode::kInvalidArgument, "-j: use 1 to 256"), 0);
-  }
-  auto timeout = ParseDurationMs(f.lock_wait_timeout);
-  if (!timeout.ok())
-    return ReportFailure(cmd, timeout.status().WithContext("--lock-wait-timeout"), 0);
-  std::optional<uint64_t> chunk_size;  // auto
-  if (f.chunk_size != "auto") {
-    auto parsed = ParseBytes(f.chunk_size);
-    if (!parsed.ok()) return ReportFailure(cmd, parsed.status().WithContext("--chunk-size"), 0);
-    chunk_size = parsed.value();
-  }
-  if (chunk_size && *chunk_size != 0 && *chunk_size < kMinChunkSize) {
-    return ReportFailure(cmd,
-                         Status(StatusCode::kInvalidArgument, "--chunk-size " + f.chunk_size +
-                                                                  ": use at least 1MB (or 0 to "
-                                                                  "never split tables)"),
-                         0);
-  }
+  if (b.conn.conninfo.empty()) b.conn.conninfo = f.positional_db;
+  auto options = ToBackupOptions(b);
+  if (!options.ok()) return ReportFailure(cmd, options.status(), 0);
   auto filter = ToRelationFilter(f.selection);
   if (!filter.ok()) return ReportFailure(cmd, filter.status(), 0);
-  auto pipeline = ToPipelineOptions(f.pipeline);
-  if (!pipeline.ok()) return ReportFailure(cmd, pipeline.status(), 0);
 
   StopSource stop;
   SignalWatcher signals(&stop);
-  const std::string dir = TrimSlashes(f.dir);
-  auto result = engine::RunBackup({.conn = f.conn,
-                                   .dir = dir,
-                                   .jobs = f.jobs,
-                                   .lock_wait_timeout_ms = timeout.value(),
-                                   .chunk_size = chunk_size,
-                                   .filter = std::move(filter.value()),
-                                   .blobs = !f.no_blobs,
-                                   .blob_mode = f.blob_mode,
-                                   .pipeline = pipeline.value(),
-                                   .stop = &stop});
+  const std::string dir = TrimSlashes(b.dir);
+  engine::BackupOptions& o = options.value();
+  o.conn = b.conn;
+  o.dir = dir;
+  o.filter = std::move(filter.value());
+  o.stop = &stop;
+  auto result = engine::RunBackup(o);
   if (!result.ok()) return ReportFailure(cmd, result.status(), stop.signal());
   PrintSummary(result.value(), dir);
   return kExitOk;
 }
 
-}  // namespace
+void PrintClusterSummary(const engine::ClusterBackupResult& r) {
+  const engine::ClusterManifest& m = r.manifest;
+  const size_t missing = m.missing();
+  const double ratio = static_cast<double>(m.raw_bytes()) /
+                       static_cast<double>(std::max<uint64_t>(1, m.stored_bytes()));
+  std::printf("cluster backup %s: %s\n", r.dir.c_str(),
+              missing == 0 ? "complete"
+                           : ("PARTIAL, " + std::to_string(missing) + " of " +
+                              std::to_string(m.databases.size()) + " databases missing")
+                                 .c_str());
+  std::printf(
+      "  PostgreSQL %s: %zu databases, %zu tablespaces; globals %s (%s)\n"
+      "  data %s -> %s stored (ratio %.2f) in %.1f s: %.0f MB/s; peak memory %s (page "
+      "pipeline %s)\n",
+      m.server_version.c_str(), m.databases.size() - missing, m.tablespaces.size(),
+      FormatBytes(m.globals.bytes).c_str(),
+      m.globals.role_passwords ? "roles with their passwords" : "roles without passwords",
+      FormatBytes(m.raw_bytes()).c_str(), FormatBytes(m.stored_bytes()).c_str(), ratio,
+      m.duration_s, static_cast<double>(m.raw_bytes()) / 1e6 / std::max(m.duration_s, 1e-3),
+      FormatBytes(engine::PeakRssBytes()).c_str(), FormatBytes(r.pipeline_memory_bytes).c_str());
+  for (const engine::ClusterDatabase& d : m.databases) {
+    if (d.status == engine::DatabaseStatus::kComplete) continue;
+    std::printf("  MISSING database \"%s\": %s: %s\n", d.name.c_str(),
+                engine::DatabaseStatusName(d.status), d.error.c_str());
+  }
+}
 
-void AddBackupSingleCommand(CLI::App* backup, int* exit_code) {
-  auto flags = std::make_shared<BackupFlags>();
-  CLI::App* cmd = backup->add_subcommand(
-      "single",
-      "Back up one database to a new directory: one consistent snapshot, schema by pg_dump, data "
-      "as compressed COPY BINARY streams over -j connections, manifest written last");
-  cmd->add_option(
-      "DBNAME", flags->positional_db,
-      "database: a name, a conninfo string or a postgresql:// URI (default: PGDATABASE)");
-  cmd->add_option("-d,--dbname", flags->conn.conninfo, "the database, as an option");
+int RunBackupCluster(ClusterFlags& f) {
+  const std::string cmd = "backup cluster";
+  auto options = ToBackupOptions(f.backup);
+  if (!options.ok()) return ReportFailure(cmd, options.status(), 0);
+  auto timeout = ParseDurationMs(f.timeout);
+  if (!timeout.ok()) return ReportFailure(cmd, timeout.status().WithContext("--timeout"), 0);
+
+  StopSource stop;
+  SignalWatcher signals(&stop);
+  const std::string dir = TrimSlashes(f.backup.dir);
+  auto result = engine::RunClusterBackup({.conn = f.backup.conn,
+                                          .dir = dir,
+                                          .jobs = f.backup.jobs,
+                                          .timeout_ms = timeout.value(),
+                                          .role_passwords = !f.no_role_passwords,
+                                          .database = options.value(),
+                                          .stop = &stop});
+  if (!result.ok()) return ReportFailure(cmd, result.status(), stop.signal());
+  PrintClusterSummary(result.value());
+  return result->manifest.partial() ? kExitPartial : kExitOk;
+}
+
+// The flags both commands take.
+void AddBackupFlags(CLI::App* cmd, BackupFlags* flags) {
   AddConnFlags(cmd, &flags->conn);
   cmd->add_option("--dir", flags->dir, "backup directory: new, or empty (created 0700)")
       ->required();
-  cmd->add_option("-j,--jobs", flags->jobs,
-                  "data connections; they take tables and chunks largest first")
-      ->capture_default_str();
   cmd->add_option("--chunk-size", flags->chunk_size,
                   "split tables larger than this (heap and TOAST) into block ranges copied in "
                   "parallel, one file each (PostgreSQL 14+; e.g. 256MB, 4GiB; 0 = never). auto: "
                   "a quarter of each connection's share of the data, 64 MiB to 1 GiB")
       ->capture_default_str();
-  AddSelectionFlags(cmd, &flags->selection, "back up");
   const std::map<std::string, engine::BlobMode> modes{{"inline", engine::BlobMode::kInline},
                                                       {"external", engine::BlobMode::kExternal}};
   cmd->add_option("--blob-mode", flags->blob_mode,
@@ -164,7 +217,54 @@ void AddBackupSingleCommand(CLI::App* backup, int* exit_code) {
                   "30s, 5min; 0 = wait forever, as pg_dump)")
       ->capture_default_str();
   AddPipelineFlags(cmd, &flags->pipeline);
+}
+
+}  // namespace
+
+void AddBackupSingleCommand(CLI::App* backup, int* exit_code) {
+  auto flags = std::make_shared<SingleFlags>();
+  CLI::App* cmd = backup->add_subcommand(
+      "single",
+      "Back up one database to a new directory: one consistent snapshot, schema by pg_dump, data "
+      "as compressed COPY BINARY streams over -j connections, manifest written last");
+  cmd->add_option(
+      "DBNAME", flags->positional_db,
+      "database: a name, a conninfo string or a postgresql:// URI (default: PGDATABASE)");
+  cmd->add_option("-d,--dbname", flags->backup.conn.conninfo, "the database, as an option");
+  cmd->add_option("-j,--jobs", flags->backup.jobs,
+                  "data connections; they take tables and chunks largest first")
+      ->capture_default_str();
+  AddBackupFlags(cmd, &flags->backup);
+  AddSelectionFlags(cmd, &flags->selection, "back up");
   cmd->callback([flags, exit_code] { *exit_code = RunBackupSingle(*flags); });
+}
+
+void AddBackupClusterCommand(CLI::App* backup, int* exit_code) {
+  auto flags = std::make_shared<ClusterFlags>();
+  CLI::App* cmd = backup->add_subcommand(
+      "cluster",
+      "Back up a whole server to a new directory: the globals (roles, memberships, tablespaces: "
+      "pg_dumpall --globals-only) into globals.sql, then every database that accepts "
+      "connections except template0 (template1 only when it holds objects), each with its own "
+      "snapshot and its owner, ACL, settings and locale, into databases/NNNN.NAME/ as by `backup "
+      "single`; cluster.json written last. Exit 3 when some database failed or timed out (the "
+      "others are complete; cluster.json names the missing ones)");
+  cmd->add_option("-d,--dbname", flags->backup.conn.conninfo,
+                  "the database to connect to for the list of databases and the globals (a "
+                  "name, conninfo string or URI; default: postgres)");
+  cmd->add_option("-j,--jobs", flags->backup.jobs,
+                  "data connections for all databases together: several databases run side by "
+                  "side, each with its share, in the memory of one -j backup")
+      ->capture_default_str();
+  cmd->add_option("--timeout", flags->timeout,
+                  "stop a database's backup after this long (e.g. 30min, 2h; 0 = never); the "
+                  "database is then missing from the backup and the others go on")
+      ->capture_default_str();
+  cmd->add_flag("--no-role-passwords", flags->no_role_passwords,
+                "leave role passwords out of globals.sql (pg_dumpall --no-role-passwords; lets "
+                "a non-superuser back up the globals)");
+  AddBackupFlags(cmd, &flags->backup);
+  cmd->callback([flags, exit_code] { *exit_code = RunBackupCluster(*flags); });
 }
 
 }  // namespace dbb::app

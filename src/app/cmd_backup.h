@@ -1,4 +1,5 @@
-// `dbbackup backup single`: one database into a new backup directory.
+// `dbbackup backup single` (one database) and `backup cluster` (a whole server), each into a new
+// backup directory.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -7,5 +8,7 @@ namespace dbb::app {
 
 // Registers `single` under `backup`; the command's exit code is stored in *exit_code.
 void AddBackupSingleCommand(CLI::App* backup, int* exit_code);
+// `backup cluster`: the globals and every database of a server.
+void AddBackupClusterCommand(CLI::App* backup, int* exit_code);
 
 }  // namespace dbb::app

@@ -6,6 +6,7 @@
 
 #include "app/exit_codes.h"
 #include "common/units.h"
+#include "engine/cluster_manifest.h"
 #include "engine/manifest.h"
 
 namespace dbb::app {
@@ -38,7 +39,61 @@ void PrintTables(const engine::Manifest& m, size_t max_tables) {
   }
 }
 
+// A cluster backup: its globals, tablespaces and a line per database, each checked for its
+// files. Exit 0 complete, 3 partial (databases missing), 1 damaged.
+int RunListCluster(const ListFlags& f) {
+  auto m = engine::ReadClusterManifest(f.dir);
+  if (!m.ok()) return ReportFailure("list", m.status(), 0);
+  const engine::ClusterManifest& c = m.value();
+  Status damaged = Status::Ok();
+  for (const engine::ClusterDatabase& d : c.databases) {
+    if (d.status != engine::DatabaseStatus::kComplete || !damaged.ok()) continue;
+    const std::string dir = f.dir + "/" + d.dir;
+    auto db = engine::ReadManifest(dir);
+    damaged = db.ok() ? engine::CheckFilesPresent(dir, db.value()) : db.status();
+  }
+  if (f.json) {
+    std::fputs(engine::ToJson(c).c_str(), stdout);
+  } else {
+    const size_t missing = c.missing();
+    const std::string state = !damaged.ok() ? "DAMAGED"
+                              : missing > 0
+                                  ? "PARTIAL, " + std::to_string(missing) + " of " +
+                                        std::to_string(c.databases.size()) + " databases missing"
+                                  : "complete";
+    std::printf(
+        "cluster backup %s: %s\n"
+        "  PostgreSQL %s, taken %s to %s (%.1f s); format version %d, dbbackup %s\n"
+        "  each database is one point in time of its own (not across databases)\n"
+        "  globals: %s (%s)\n",
+        f.dir.c_str(), state.c_str(), c.server_version.c_str(), c.started_at.c_str(),
+        c.finished_at.c_str(), c.duration_s, c.format_version, c.dbbackup_version.c_str(),
+        FormatBytes(c.globals.bytes).c_str(),
+        c.globals.role_passwords ? "roles with their passwords" : "roles without passwords");
+    for (const pg::TablespaceInfo& t : c.tablespaces) {
+      std::printf("  tablespace %s (owner %s) at %s\n", t.name.c_str(), t.owner.c_str(),
+                  t.location.c_str());
+    }
+    std::printf("  %-30s %-11s %7s %12s %10s %10s %6s  %s\n", "database (largest first)", "status",
+                "tables", "rows", "data", "stored", "ratio", "directory");
+    for (const engine::ClusterDatabase& d : c.databases) {
+      if (d.status != engine::DatabaseStatus::kComplete) {
+        std::printf("  %-30s %-11s %s\n", d.name.c_str(), engine::DatabaseStatusName(d.status),
+                    d.error.c_str());
+        continue;
+      }
+      std::printf("  %-30s %-11s %7zu %12llu %10s %10s %6.2f  %s\n", d.name.c_str(), "complete",
+                  d.tables, static_cast<unsigned long long>(d.rows),
+                  FormatBytes(d.raw_bytes).c_str(), FormatBytes(d.stored_bytes).c_str(),
+                  Ratio(d.raw_bytes, d.stored_bytes), d.dir.c_str());
+    }
+  }
+  if (!damaged.ok()) return ReportFailure("list", damaged, 0);
+  return c.partial() ? kExitPartial : kExitOk;
+}
+
 int RunList(const ListFlags& f) {
+  if (engine::IsClusterBackup(f.dir)) return RunListCluster(f);
   auto m = engine::ReadManifest(f.dir);
   if (!m.ok()) return ReportFailure("list", m.status(), 0);
   const Status files = engine::CheckFilesPresent(f.dir, m.value());
@@ -87,7 +142,9 @@ void AddListCommand(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "list",
       "Show what a backup directory holds: database, server version, when, consistency, tables "
-      "with rows and sizes, compression ratio, and whether it is complete (exit 1 if not)");
+      "with rows and sizes, compression ratio, and whether it is complete (exit 1 if not). On a "
+      "cluster backup: globals, tablespaces and each database's status (exit 3 when some are "
+      "missing)");
   cmd->add_option("DIR", flags->dir, "backup directory")->required();
   cmd->add_flag("--json", flags->json, "print the manifest (JSON) instead");
   cmd->add_option("--max-tables", flags->max_tables, "tables to show")->capture_default_str();

@@ -3,12 +3,15 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "app/conn_flags.h"
 #include "app/exit_codes.h"
 #include "app/selection_flags.h"
 #include "app/signals.h"
 #include "common/units.h"
+#include "engine/cluster_restore.h"
 #include "engine/pipeline_bench.h"
 #include "engine/restore.h"
 
@@ -72,7 +75,105 @@ int RunRestoreSingle(RestoreFlags& f) {
   return kExitOk;
 }
 
+struct ClusterFlags {
+  pg::ConnParams conn;
+  std::string dir;
+  int jobs = 2;
+  std::vector<std::string> databases;
+  bool clean = false;
+  std::vector<std::string> tablespace_mapping;
+  bool no_blobs = false;
+};
+
+// "OLD=NEW" pairs (the engine checks the directories).
+Result<std::vector<std::pair<std::string, std::string>>> ParseMapping(
+    const std::vector<std::string>& items) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& item : items) {
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos) {
+      return Status(StatusCode::kInvalidArgument,
+                    "--tablespace-mapping " + item +
+                        ": give OLD=NEW, both absolute directories (OLD as `dbbackup list` "
+                        "shows the tablespace's location)");
+    }
+    out.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+  }
+  return out;
+}
+
+int RunRestoreCluster(ClusterFlags& f) {
+  const std::string cmd = "restore cluster";
+  if (f.jobs < 1 || f.jobs > 256) {
+    return ReportFailure(cmd, Status(StatusCode::kInvalidArgument, "-j: use 1 to 256"), 0);
+  }
+  auto mapping = ParseMapping(f.tablespace_mapping);
+  if (!mapping.ok()) return ReportFailure(cmd, mapping.status(), 0);
+  StopSource stop;
+  SignalWatcher signals(&stop);
+  auto r = engine::RunClusterRestore({.dir = f.dir,
+                                      .conn = f.conn,
+                                      .jobs = f.jobs,
+                                      .databases = f.databases,
+                                      .clean = f.clean,
+                                      .tablespace_mapping = std::move(mapping.value()),
+                                      .blobs = !f.no_blobs,
+                                      .stop = &stop});
+  if (!r.ok()) return ReportFailure(cmd, r.status(), stop.signal());
+  const size_t failed = r->failed();
+  std::printf("restore of cluster backup %s: %s\n", f.dir.c_str(),
+              r->partial() ? "PARTIAL" : "complete");
+  std::printf(
+      "  %zu of %zu databases restored in %.1f s; globals applied (%zu roles or "
+      "tablespaces existed already); peak memory %s\n",
+      r->databases.size() - failed, r->databases.size(), r->seconds, r->existing_globals,
+      FormatBytes(engine::PeakRssBytes()).c_str());
+  for (const engine::RestoredDatabase& d : r->databases) {
+    if (d.status.ok()) continue;
+    std::printf("  FAILED database \"%s\": %s\n", d.name.c_str(), d.status.message().c_str());
+  }
+  for (const std::string& name : r->not_in_backup) {
+    std::printf("  NOT IN THE BACKUP: database \"%s\" (see `dbbackup list %s`)\n", name.c_str(),
+                f.dir.c_str());
+  }
+  return r->partial() ? kExitPartial : kExitOk;
+}
+
 }  // namespace
+
+void AddRestoreClusterCommand(CLI::App* restore, int* exit_code) {
+  auto flags = std::make_shared<ClusterFlags>();
+  CLI::App* cmd = restore->add_subcommand(
+      "cluster",
+      "Restore a cluster backup onto a server: the globals first (psql; a role or tablespace "
+      "that exists is a warning), then the databases side by side, each created with its "
+      "owner, encoding, locale, tablespace, ACL and settings and restored as by `restore "
+      "single`. A database that exists with objects in it is refused unless --clean; an empty "
+      "one (postgres, template1) is restored into. Exit 3 when some database failed or is not "
+      "in the backup");
+  cmd->add_option("DIR", flags->dir, "cluster backup directory (with cluster.json)")->required();
+  cmd->add_option("-d,--dbname", flags->conn.conninfo,
+                  "the database to connect to for the globals and CREATE DATABASE (a name, "
+                  "conninfo string or URI; default: postgres)");
+  AddConnFlags(cmd, &flags->conn);
+  cmd->add_option("-j,--jobs", flags->jobs,
+                  "data connections for all databases together (each database also runs its "
+                  "post-data schema with its share)")
+      ->capture_default_str();
+  cmd->add_option("--databases", flags->databases,
+                  "restore only these databases (comma-separated names)")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  cmd->add_flag("--clean", flags->clean,
+                "drop and recreate databases that exist on the target with objects in them");
+  cmd->add_option("--tablespace-mapping", flags->tablespace_mapping,
+                  "OLD=NEW: create the tablespace whose location was OLD at NEW instead (an "
+                  "empty directory owned by the server's OS user); repeat for several; needed "
+                  "to restore onto the same host as the source")
+      ->allow_extra_args(false);
+  cmd->add_flag("--no-blobs", flags->no_blobs, "do not restore large objects");
+  cmd->callback([flags, exit_code] { *exit_code = RunRestoreCluster(*flags); });
+}
 
 void AddRestoreSingleCommand(CLI::App* restore, int* exit_code) {
   auto flags = std::make_shared<RestoreFlags>();

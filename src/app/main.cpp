@@ -62,11 +62,11 @@ int Main(int argc, char** argv) {
   CLI::App* backup = app.add_subcommand("backup", "Back up one database or a whole cluster");
   backup->require_subcommand(1);
   AddBackupSingleCommand(backup, &exit_code);
-  AddPendingCommand(backup, "cluster", "Back up globals and every database", &exit_code);
+  AddBackupClusterCommand(backup, &exit_code);
   CLI::App* restore = app.add_subcommand("restore", "Restore a backup directory");
   restore->require_subcommand(1);
   AddRestoreSingleCommand(restore, &exit_code);
-  AddPendingCommand(restore, "cluster", "Restore globals and databases", &exit_code);
+  AddRestoreClusterCommand(restore, &exit_code);
   AddPendingCommand(&app, "verify", "Check a backup directory without a database", &exit_code);
   AddListCommand(app, &exit_code);
   AddPendingCommand(&app, "tune", "Audit (--check) or apply (--apply) host settings", &exit_code);

@@ -39,4 +39,24 @@ void StopSource::Unregister(int id) {
   std::erase_if(callbacks_, [id](const auto& entry) { return entry.first == id; });
 }
 
+StopTimer::StopTimer(StopSource* stop, std::chrono::milliseconds after, std::string reason) {
+  if (after.count() <= 0) return;
+  thread_ = std::thread([this, stop, after, reason = std::move(reason)] {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (cv_.wait_for(lock, after, [this] { return cancelled_; })) return;
+    fired_.store(true, std::memory_order_release);
+    lock.unlock();
+    stop->Request(reason);
+  });
+}
+
+StopTimer::~StopTimer() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
 }  // namespace dbb

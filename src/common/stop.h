@@ -7,9 +7,12 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace dbb {
@@ -40,6 +43,25 @@ class StopSource {
   std::string reason_;
   int next_id_ = 1;
   std::vector<std::pair<int, std::function<void()>>> callbacks_;
+};
+
+// Stops `stop` with `reason` once `after` has passed, unless destroyed first (a per-database
+// timeout). A duration of zero never fires. One thread per timer, sleeping until then.
+class StopTimer {
+ public:
+  StopTimer(StopSource* stop, std::chrono::milliseconds after, std::string reason);
+  ~StopTimer();  // cancels it; returns once its thread has ended
+  StopTimer(const StopTimer&) = delete;
+  StopTimer& operator=(const StopTimer&) = delete;
+
+  bool fired() const { return fired_.load(std::memory_order_acquire); }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool cancelled_ = false;
+  std::atomic<bool> fired_{false};
+  std::thread thread_;
 };
 
 }  // namespace dbb

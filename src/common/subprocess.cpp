@@ -29,7 +29,13 @@ class Fd {
   explicit Fd(int fd = -1) : fd_(fd) {}
   ~Fd() { Close(); }
   Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&&) = delete;
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      Close();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
@@ -99,7 +105,8 @@ void SetAttributes(posix_spawnattr_t& attr) {
       static_cast<short>(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP));
 }
 
-Result<int> OpenStdout(const std::string& path) {
+// The file that receives stdout or stderr.
+Result<int> OpenOutput(const std::string& path) {
   if (path.empty()) {
     const int fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (fd < 0) return Status::FromErrno(errno, "open /dev/null");
@@ -118,19 +125,29 @@ Result<int> OpenStdout(const std::string& path) {
 
 struct Child {
   pid_t pid = -1;
-  Fd stderr_fd;  // read end, non-blocking
+  Fd stderr_fd;  // read end, non-blocking; none when stderr goes to a file
 };
 
 Result<Child> Spawn(const ProcessOptions& options) {
-  Result<int> out = OpenStdout(options.stdout_path);
+  Result<int> out = OpenOutput(options.stdout_path);
   if (!out.ok()) return out.status();
   Fd out_fd(*out);
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return Status::FromErrno(errno, "pipe");
-  Fd read_end(pipe_fds[0]);
-  Fd write_end(pipe_fds[1]);
-  // Only our end is non-blocking: the child's stderr must block like any other.
-  if (::fcntl(read_end.get(), F_SETFL, O_NONBLOCK) != 0) return Status::FromErrno(errno, "fcntl");
+  Fd read_end;
+  Fd write_end;
+  if (options.stderr_path.empty()) {
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return Status::FromErrno(errno, "pipe");
+    read_end = Fd(pipe_fds[0]);
+    write_end = Fd(pipe_fds[1]);
+    // Only our end is non-blocking: the child's stderr must block like any other.
+    if (::fcntl(read_end.get(), F_SETFL, O_NONBLOCK) != 0) {
+      return Status::FromErrno(errno, "fcntl");
+    }
+  } else {
+    Result<int> err = OpenOutput(options.stderr_path);
+    if (!err.ok()) return err.status();
+    write_end = Fd(*err);
+  }
 
   SpawnSetup setup;
   posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
@@ -198,7 +215,7 @@ class Stopper {
 Result<ProcessResult> Wait(Child& child, StopSource* stop) {
   ProcessResult result;
   Stopper stopper(child.pid, stop);
-  bool pipe_open = true;
+  bool pipe_open = child.stderr_fd.get() >= 0;
   for (;;) {
     pollfd pfd{.fd = child.stderr_fd.get(), .events = POLLIN, .revents = 0};
     const int ready = ::poll(&pfd, pipe_open ? 1 : 0, kPollMs);

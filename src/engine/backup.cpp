@@ -52,18 +52,6 @@ Status ReadServerFacts(pg::Connection& conn, Manifest* m) {
   return Status::Ok();
 }
 
-// "public.orders" as a file name part: letters, digits, '_' and '-' kept, anything else '_',
-// cut at 40 bytes. The table number in front keeps names unique.
-std::string FileNamePart(const std::string& name) {
-  std::string out;
-  for (char c : name.substr(0, 40)) {
-    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '_' || c == '-';
-    out += keep ? c : '_';
-  }
-  return out;
-}
-
 // "data/00003.public.orders.gz", or for chunk 2 of a split table
 // "data/00003.public.orders.0002.gz".
 std::string DataFileName(size_t table_no, const pg::TableInfo& t, size_t chunk, size_t chunks,
@@ -272,19 +260,20 @@ void CopyData(const BackupOptions& o, const pg::Catalog& catalog,
       std::move(tasks), &run);
 }
 
-Result<uint32_t> FileCrc32c(const std::string& path, uint64_t* bytes) {
-  auto reader = io::OpenReader(path);
-  if (!reader.ok()) return reader.status();
-  uint32_t crc = 0;
-  for (;;) {
-    auto chunk = reader.value()->Next();
-    if (!chunk.ok()) return chunk.status();
-    if (chunk->empty()) break;
-    crc = compress::Crc32c(crc, chunk.value());
-  }
-  *bytes = reader.value()->file_bytes();
-  return crc;
+}  // namespace
+
+compress::PipelineOptions BackupPipelineOptions(const compress::PipelineOptions& options,
+                                                int connections, bool external_blobs) {
+  compress::PipelineOptions popts = options;
+  popts.max_outputs = static_cast<size_t>(connections) * (external_blobs ? 2 : 1);
+  // One syncfs before the manifest instead of an fsync per file: a thousand small tables would
+  // otherwise wait for a thousand journal commits. A file is only part of a backup once the
+  // manifest names it, and the manifest is written after the sync.
+  popts.writer.sync_on_close = false;
+  return popts;
 }
+
+namespace {
 
 // Everything after the snapshot is exported, while the coordinator holds it.
 Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, RunState& run,
@@ -307,22 +296,22 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
   const std::string data_dir = o.dir + "/" + kDataDirName;
   if (::mkdir(data_dir.c_str(), 0700) != 0) return Status::FromErrno(errno, "create " + data_dir);
   run.AddCreated(data_dir);
-  compress::PipelineOptions popts = o.pipeline;
   // External large objects write a content file while their unit's file is open.
   const bool external = blobs && o.blob_mode == BlobMode::kExternal;
-  popts.max_outputs = static_cast<size_t>(o.jobs) * (external ? 2 : 1);
-  // One syncfs before the manifest instead of an fsync per file: a thousand small tables would
-  // otherwise wait for a thousand journal commits. A file is only part of a backup once the
-  // manifest names it, and the manifest is written after the sync.
-  popts.writer.sync_on_close = false;
-  auto pipeline = compress::Pipeline::Create(popts);
-  if (!pipeline.ok()) return pipeline.status();
-  result->pipeline_memory_bytes = pipeline.value()->memory_bytes();
-  log::Verbose("memory bound: page pipeline " + pipeline.value()->DescribeMemory() +
-               ", plus per connection the row being copied (libpq receives a row whole, then "
-               "copies it: about 2x the largest row; under 32 MB for rows under 16 MB)");
+  std::unique_ptr<compress::Pipeline> own_pipeline;
+  compress::Pipeline* pipeline = o.shared_pipeline;
+  if (pipeline == nullptr) {
+    auto made = compress::Pipeline::Create(BackupPipelineOptions(o.pipeline, o.jobs, external));
+    if (!made.ok()) return made.status();
+    own_pipeline = std::move(made.value());
+    pipeline = own_pipeline.get();
+    log::Verbose("memory bound: page pipeline " + pipeline->DescribeMemory() +
+                 ", plus per connection the row being copied (libpq receives a row whole, then "
+                 "copies it: about 2x the largest row; under 32 MB for rows under 16 MB)");
+  }
+  result->pipeline_memory_bytes = pipeline->memory_bytes();
   const uint64_t chunk_size = ChunkSize(o, catalog.value());
-  const char* suffix = compress::FileSuffix(popts.codec.engine);
+  const char* suffix = compress::FileSuffix(pipeline->options().codec.engine);
   std::vector<WorkUnit> units =
       PlanTables(coordinator, catalog.value(), chunk_size, suffix, &m.tables);
   for (const TableEntry& t : m.tables) {
@@ -334,7 +323,7 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
   if (blobs) {
     DBB_RETURN_IF_ERROR(PlanLargeObjects(o, coordinator, chunk_size, suffix, run, &m));
   }
-  BlobCopier blob_copier(o.dir, o.blob_mode, suffix, pipeline.value().get(), &run);
+  BlobCopier blob_copier(o.dir, o.blob_mode, suffix, pipeline, &run);
   if (blobs) DBB_RETURN_IF_ERROR(blob_copier.Prepare());
 
   // The schema is dumped by pg_dump while the data flows: both read the same snapshot.
@@ -347,7 +336,7 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
                                              .stop = run.stop()});
     if (!st.ok()) run.Fail(st);
   });
-  DataCopier copier(o, pipeline.value().get(), &run);
+  DataCopier copier(o, pipeline, &run);
   CopyData(o, catalog.value(), units, copier, blob_copier, run, &m);
   schema_thread.join();
   DBB_RETURN_IF_ERROR(run.status());
@@ -355,7 +344,7 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
   result->io = copier.DescribeIo();
   result->times = {.copy_s = copier.copy_seconds(),
                    .append_s = copier.append_seconds(),
-                   .pipeline = pipeline.value()->times()};
+                   .pipeline = pipeline->times()};
 
   auto crc = FileCrc32c(schema_path, &m.schema.bytes);
   if (!crc.ok()) return crc.status();
@@ -366,6 +355,30 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
 }
 
 }  // namespace
+
+std::string FileNamePart(const std::string& name) {
+  std::string out;
+  for (char c : name.substr(0, 40)) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '-';
+    out += keep ? c : '_';
+  }
+  return out;
+}
+
+Result<uint32_t> FileCrc32c(const std::string& path, uint64_t* bytes) {
+  auto reader = io::OpenReader(path);
+  if (!reader.ok()) return reader.status();
+  uint32_t crc = 0;
+  for (;;) {
+    auto chunk = reader.value()->Next();
+    if (!chunk.ok()) return chunk.status();
+    if (chunk->empty()) break;
+    crc = compress::Crc32c(crc, chunk.value());
+  }
+  *bytes = reader.value()->file_bytes();
+  return crc;
+}
 
 std::string UtcNow() {
   const std::time_t now = std::time(nullptr);

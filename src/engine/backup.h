@@ -46,7 +46,11 @@ struct BackupOptions {
   bool blobs = true;
   BlobMode blob_mode = BlobMode::kInline;
   compress::PipelineOptions pipeline;  // max_outputs is set to `jobs`
-  StopSource* stop = nullptr;          // required
+  // A pipeline shared with other backups running at the same time (a cluster backup's
+  // databases), made for all their connections; nullptr: this backup makes its own from
+  // `pipeline`.
+  compress::Pipeline* shared_pipeline = nullptr;
+  StopSource* stop = nullptr;  // required
 };
 
 // Where the data phase's time went, in seconds summed over threads.
@@ -66,7 +70,19 @@ struct BackupResult {
 
 Result<BackupResult> RunBackup(const BackupOptions& options);
 
+// The pipeline a backup over `connections` data connections needs (each holds one output open,
+// two with external large objects); files are not fsynced one by one (one syncfs at the end).
+compress::PipelineOptions BackupPipelineOptions(const compress::PipelineOptions& options,
+                                                int connections, bool external_blobs);
+
 // "2026-11-27T06:41:05Z"
 std::string UtcNow();
+
+// A name as a file name part: letters, digits, '_' and '-' kept, anything else '_', cut at 40
+// bytes ("public.orders" -> "public_orders"). A number in front keeps names unique.
+std::string FileNamePart(const std::string& name);
+
+// CRC-32C of a whole file, and its size in `bytes` (for the manifests).
+Result<uint32_t> FileCrc32c(const std::string& path, uint64_t* bytes);
 
 }  // namespace dbb::engine

@@ -76,7 +76,7 @@ std::string EncodeBlobHead(const BlobRecord& r) {
   PutString(head, o.owner);
   if (o.acl) {
     Put<uint32_t>(head, static_cast<uint32_t>(o.acl->size()));
-    for (const pg::LargeObjectGrant& g : *o.acl) {
+    for (const pg::Grant& g : *o.acl) {
       PutString(head, g.grantee);
       PutString(head, g.grantor);
       Put<uint8_t>(head, g.privilege == "SELECT" ? kSelect : kUpdate);
@@ -160,7 +160,7 @@ Status BlobStreamParser::ParseHead() {
     const uint32_t count = in.Get<uint32_t>();
     o.acl.emplace();
     for (uint32_t i = 0; i < count && in.ok(); ++i) {
-      pg::LargeObjectGrant g{.grantee = in.GetString(), .grantor = in.GetString()};
+      pg::Grant g{.grantee = in.GetString(), .grantor = in.GetString()};
       const uint8_t privilege = in.Get<uint8_t>();
       g.privilege = privilege == kSelect ? "SELECT" : "UPDATE";
       g.grantable = in.Get<uint8_t>() != 0;

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/units.h"
+#include "engine/cluster_manifest.h"
+#include "engine/json_fields.h"
 #include "io/small_file.h"
 
 namespace dbb::engine {
@@ -15,19 +17,6 @@ using nlohmann::json;
 
 // The manifest of a 100k-table database is tens of MB; anything far larger is not a manifest.
 constexpr uint64_t kMaxManifestBytes = 1 * kGiB;
-
-std::string Hex32(uint32_t v) {
-  char buf[9];
-  std::snprintf(buf, sizeof buf, "%08x", v);
-  return buf;
-}
-
-uint32_t ParseHex32(const std::string& s) {
-  if (s.size() != 8 || s.find_first_not_of("0123456789abcdef") != std::string::npos) {
-    throw json::other_error::create(501, "crc32c must be 8 lowercase hex digits: " + s, nullptr);
-  }
-  return static_cast<uint32_t>(std::stoul(s, nullptr, 16));
-}
 
 json FileToJson(const DataFile& f) {
   json j = {{"file", f.file},           {"rows", f.rows},
@@ -124,6 +113,54 @@ LargeObjects LargeObjectsFromJson(const json& j) {
   l.content_stored_bytes = j.value("content_stored_bytes", uint64_t{0});
   for (const json& f : j.at("files")) l.files.push_back(BlobFileFromJson(f));
   return l;
+}
+
+// Format 4: what CREATE DATABASE and ApplyDatabaseProps need besides the settings and comment.
+json DatabasePropsToJson(const pg::DatabaseProps& p) {
+  json acl = nullptr;
+  if (p.acl) {
+    acl = json::array();
+    for (const pg::Grant& g : *p.acl) {
+      acl.push_back({{"grantee", g.grantee},
+                     {"grantor", g.grantor},
+                     {"privilege", g.privilege},
+                     {"grantable", g.grantable}});
+    }
+  }
+  json roles = json::array();
+  for (const pg::RoleSettings& r : p.role_settings) {
+    roles.push_back({{"role", r.role}, {"settings", r.settings}});
+  }
+  return {{"owner", p.owner},
+          {"tablespace", p.tablespace},
+          {"connection_limit", p.connection_limit},
+          {"is_template", p.is_template},
+          {"locale_provider", p.locale_provider},
+          {"icu_locale", p.icu_locale},
+          {"acl", acl},
+          {"role_settings", roles}};
+}
+
+void DatabasePropsFromJson(const json& j, pg::DatabaseProps* p) {
+  p->owner = j.at("owner").get<std::string>();
+  p->tablespace = j.value("tablespace", "");
+  p->connection_limit = j.value("connection_limit", -1);
+  p->is_template = j.value("is_template", false);
+  p->locale_provider = j.value("locale_provider", "");
+  p->icu_locale = j.value("icu_locale", "");
+  if (const json& acl = j.at("acl"); !acl.is_null()) {
+    p->acl.emplace();
+    for (const json& g : acl) {
+      p->acl->push_back({.grantee = g.at("grantee").get<std::string>(),
+                         .grantor = g.at("grantor").get<std::string>(),
+                         .privilege = g.at("privilege").get<std::string>(),
+                         .grantable = g.at("grantable").get<bool>()});
+    }
+  }
+  for (const json& r : j.value("role_settings", json::array())) {
+    p->role_settings.push_back({.role = r.at("role").get<std::string>(),
+                                .settings = r.at("settings").get<std::vector<std::string>>()});
+  }
 }
 
 TableEntry TableFromJson(const json& j) {
@@ -234,6 +271,7 @@ std::string ToJson(const Manifest& m) {
       {"lc_ctype", m.lc_ctype},
       {"database_settings", m.properties.settings},
       {"database_comment", m.properties.comment},
+      {"database_properties", DatabasePropsToJson(m.properties)},
       {"started_at", m.started_at},
       {"finished_at", m.finished_at},
       {"duration_s", m.duration_s},
@@ -288,6 +326,9 @@ Result<Manifest> ParseManifest(const std::string& text) {
     m.lc_ctype = j.value("lc_ctype", "");
     m.properties.settings = j.value("database_settings", std::vector<std::string>{});
     m.properties.comment = j.value("database_comment", "");
+    if (j.contains("database_properties")) {
+      DatabasePropsFromJson(j.at("database_properties"), &m.properties);
+    }
     m.started_at = j.value("started_at", "");
     m.finished_at = j.value("finished_at", "");
     m.duration_s = j.value("duration_s", 0.0);
@@ -338,6 +379,13 @@ Result<Manifest> ReadManifest(const std::string& dir) {
   const std::string path = dir + "/" + kManifestName;
   auto text = io::ReadSmallFile(path, kMaxManifestBytes);
   if (!text.ok()) {
+    if (text.status().sys_errno() == ENOENT && IsClusterBackup(dir)) {
+      return Status(StatusCode::kInvalidArgument,
+                    dir + " is a cluster backup (" + kClusterManifestName +
+                        "): restore it with `dbbackup restore cluster " + dir +
+                        "`, or one database from its directory under " + dir + "/" +
+                        kDatabasesDirName + "/ (`dbbackup list " + dir + "` names them)");
+    }
     if (text.status().sys_errno() == ENOENT) {
       return Status(StatusCode::kCorrupt,
                     dir + ": no " + kManifestName +

@@ -1,4 +1,4 @@
-// The backup manifest (docs/FORMAT.md, format version 3): what a backup directory holds, written
+// The backup manifest (docs/FORMAT.md, format version 4): what a backup directory holds, written
 // last. A directory without manifest.json is not a backup (an interrupted run, or one still
 // running).
 #pragma once
@@ -14,9 +14,10 @@
 
 namespace dbb::engine {
 
-inline constexpr int kFormatVersion = 3;
+inline constexpr int kFormatVersion = 4;
 // Version 1 (no chunks, no relation list) is still read: restored whole, not by --table.
-// Versions 1 and 2 hold no large objects.
+// Versions 1 and 2 hold no large objects; versions before 4 no database owner, ACL, tablespace
+// or role settings (database_properties).
 inline constexpr int kOldestFormatVersion = 1;
 inline constexpr const char* kManifestName = "manifest.json";
 inline constexpr const char* kSchemaName = "schema.dump";
@@ -94,7 +95,7 @@ struct Manifest {
   std::string encoding;        // server_encoding
   std::string lc_collate;
   std::string lc_ctype;
-  pg::DatabaseProps properties;  // ALTER DATABASE ... SET settings and comment
+  pg::DatabaseProps properties;  // owner, ACL, settings, comment... (database_props.h)
   std::string started_at;        // UTC, ISO 8601
   std::string finished_at;       // UTC, ISO 8601
   double duration_s = 0;

@@ -31,21 +31,19 @@ constexpr uint64_t kMaxTocBytes = 1ull << 30;
 
 Status CreateDatabase(const RestoreOptions& o, const Manifest& m) {
   pg::ConnParams admin = o.conn;
-  admin.dbname = "postgres";
+  admin.dbname = o.maintenance_db;
   auto conn = pg::Connection::Open(admin);
-  if (!conn.ok()) return conn.status().WithContext("--create (connecting to database postgres)");
-  std::string sql = "CREATE DATABASE " + conn->QuoteIdent(o.conn.dbname) + " TEMPLATE template0";
-  if (!m.encoding.empty()) sql += " ENCODING " + conn->QuoteLiteral(m.encoding);
-  if (!m.lc_collate.empty()) sql += " LC_COLLATE " + conn->QuoteLiteral(m.lc_collate);
-  if (!m.lc_ctype.empty()) sql += " LC_CTYPE " + conn->QuoteLiteral(m.lc_ctype);
-  Status st = conn->Exec(sql);
-  if (st.ok()) return st;
-  if (st.message().find("42P04") != std::string::npos) {
-    return Status(StatusCode::kRefused,
-                  "target database \"" + o.conn.dbname +
-                      "\" already exists; drop it first, or restore without --create into an "
-                      "empty database");
+  if (!conn.ok()) {
+    return conn.status().WithContext("--create (connecting to database " + o.maintenance_db + ")");
   }
+  Status st = pg::CreateDatabase(conn.value(), {.name = o.conn.dbname,
+                                                .encoding = m.encoding,
+                                                .lc_collate = m.lc_collate,
+                                                .lc_ctype = m.lc_ctype,
+                                                .locale_provider = m.properties.locale_provider,
+                                                .icu_locale = m.properties.icu_locale,
+                                                .tablespace = m.properties.tablespace});
+  if (st.ok() || st.code() == StatusCode::kRefused) return st;
   return st.WithContext("--create");
 }
 
@@ -277,13 +275,14 @@ Status RestoreInto(const RestoreOptions& o, const Manifest& m, const RestorePlan
                                              .stop = run.stop()});
   }
   if (st.ok()) st = RestoreSequencesAndViews(target.value(), m, plan, result);
-  if (st.ok() && o.create) {
+  if (st.ok() && (o.create || o.apply_properties)) {
     // Last, so that a setting such as default_transaction_read_only cannot affect the load.
     st = pg::ApplyDatabaseProps(target.value(), target->database(), m.properties);
-  } else if (st.ok() && (!m.properties.settings.empty() || !m.properties.comment.empty())) {
+  } else if (st.ok() && (!m.properties.settings.empty() || !m.properties.comment.empty() ||
+                         m.properties.acl || !m.properties.role_settings.empty())) {
     log::Info(
-        "the source database's own settings and comment were not applied (they are "
-        "applied with --create)");
+        "the source database's own owner, privileges, settings and comment were not applied "
+        "(they are applied with --create)");
   }
   run.stop()->Unregister(cancel_id);
   result->database = target->database();

@@ -30,7 +30,13 @@ namespace dbb::engine {
 struct RestoreOptions {
   std::string dir;
   pg::ConnParams conn;  // the target database
-  bool create = false;  // CREATE DATABASE first (connecting to the "postgres" database)
+  // CREATE DATABASE first (connecting to `maintenance_db`), with the source's encoding, locale
+  // and default tablespace; its owner, ACL, settings and comment are applied after the load.
+  bool create = false;
+  // Apply the database's own properties (pg/database_props.h) to a target that was not created
+  // here (an empty database of a cluster restore: postgres, template1).
+  bool apply_properties = false;
+  std::string maintenance_db = "postgres";
   int jobs = 2;
   // Restore only these relations (with their indexes, constraints, triggers, owned sequences and
   // the schema objects they need); default: everything in the backup.

@@ -44,8 +44,8 @@ std::optional<std::string> TakeName(std::string_view& in) {
   return name;
 }
 
-std::vector<LargeObjectGrant> ParseAcl(std::string_view in) {
-  std::vector<LargeObjectGrant> grants;
+std::vector<Grant> ParseAcl(std::string_view in) {
+  std::vector<Grant> grants;
   while (!in.empty()) {
     auto grantee = TakeName(in);
     auto grantor = grantee ? TakeName(in) : std::nullopt;
@@ -257,7 +257,7 @@ std::string LargeObjectMetadataSql(const Connection& conn, const LargeObject& o,
     // From the default (the owner may read and write) to exactly the backed-up entries. A grant
     // made by someone other than the owner is made as that role, so it keeps its grantor.
     sql += "REVOKE ALL ON " + target + " FROM " + conn.QuoteIdent(o.owner) + ";\n";
-    for (const LargeObjectGrant& g : *o.acl) {
+    for (const Grant& g : *o.acl) {
       DBB_CHECK(g.privilege == "SELECT" || g.privilege == "UPDATE");
       const bool as_grantor = !g.grantor.empty() && g.grantor != o.owner;
       if (as_grantor) sql += "SET ROLE " + conn.QuoteIdent(g.grantor) + ";\n";

@@ -20,24 +20,17 @@
 
 #include "common/status.h"
 #include "pg/connection.h"
+#include "pg/grant.h"
 
 namespace dbb::pg {
-
-// One entry of an object's ACL (aclexplode): GRANT privilege ON LARGE OBJECT oid TO grantee.
-struct LargeObjectGrant {
-  std::string grantee;    // a role name; "" is PUBLIC
-  std::string grantor;    // the role that granted it (the owner, or a holder of the grant option)
-  std::string privilege;  // SELECT or UPDATE
-  bool grantable = false;
-  bool operator==(const LargeObjectGrant&) const = default;
-};
 
 struct LargeObject {
   uint32_t oid = 0;
   uint64_t size = 0;  // bytes
   std::string owner;
-  // nullopt: the default ACL (the owner may read and write, nobody else).
-  std::optional<std::vector<LargeObjectGrant>> acl;
+  // nullopt: the default ACL (the owner may read and write, nobody else). Privileges: SELECT,
+  // UPDATE.
+  std::optional<std::vector<Grant>> acl;
   std::optional<std::string> comment;
   bool operator==(const LargeObject&) const = default;
 };

@@ -10,7 +10,11 @@
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <optional>
+#include <set>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 #include "common/log.h"
@@ -55,19 +59,48 @@ Tool ParseVersion(const std::string& path, std::string_view text) {
   return tool;
 }
 
-Tool Probe(const std::string& path) {
-  char temp[] = "/tmp/dbbackup-version-XXXXXX";
-  const int fd = ::mkstemp(temp);
-  if (fd < 0) return Tool{.path = path};
-  ::close(fd);
-  Result<ProcessResult> run =
-      RunProcess(ProcessOptions{.argv = {path, "--version"}, .stdout_path = temp});
-  std::ifstream in(temp);
+// A file of our own in /tmp (mkstemp: 0600, a name nobody else holds), removed on scope exit.
+// pg sits below io, so io::TempFile is not available here.
+class ScratchFile {
+ public:
+  explicit ScratchFile(const std::string& prefix) {
+    std::string name = "/tmp/" + prefix + "-XXXXXX";
+    const int fd = ::mkstemp(name.data());
+    if (fd < 0) {
+      error_ = Status::FromErrno(errno, "create a temporary file in /tmp");
+      return;
+    }
+    ::close(fd);
+    path_ = std::move(name);
+  }
+  ~ScratchFile() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  ScratchFile(const ScratchFile&) = delete;
+  ScratchFile& operator=(const ScratchFile&) = delete;
+
+  const Status& status() const { return error_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  Status error_;
+};
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
-  ::unlink(temp);
+  return text.str();
+}
+
+Tool Probe(const std::string& path) {
+  ScratchFile out("dbbackup-version");
+  if (!out.status().ok()) return Tool{.path = path};
+  Result<ProcessResult> run =
+      RunProcess(ProcessOptions{.argv = {path, "--version"}, .stdout_path = out.path()});
   if (!run.ok() || run->exit_code != 0) return Tool{.path = path};
-  return ParseVersion(path, text.str());
+  return ParseVersion(path, ReadText(out.path()));
 }
 
 std::string FindOnPath(const std::string& name) {
@@ -141,6 +174,79 @@ Status RunTool(const std::string& name, const ProcessOptions& options) {
   return CheckExit(name, *run);
 }
 
+// One error line of psql's stderr, `psql:FILE:LINE: ERROR:  SQLSTATE: message` (VERBOSITY
+// verbose) or psql's own `psql:FILE:LINE: error: message` (an unknown meta-command); nullopt for
+// every other line: NOTICE, WARNING, DETAIL, HINT, LOCATION, continuation lines.
+std::optional<SqlError> ParseErrorLine(std::string_view line) {
+  if (!line.starts_with("psql:")) return std::nullopt;
+  bool server = true;
+  size_t marker = line.find(": ERROR:  ");
+  size_t marker_size = 10;
+  if (marker == std::string_view::npos) {
+    server = false;
+    marker = line.find(": error: ");
+    marker_size = 9;
+  }
+  if (marker == std::string_view::npos) return std::nullopt;
+  // FILE may hold colons: the line number is what follows the last one.
+  const std::string_view where = line.substr(0, marker);
+  const std::string_view number = where.substr(where.rfind(':') + 1);
+  SqlError error;
+  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), error.line);
+  if (ec != std::errc() || end != number.data() + number.size()) return std::nullopt;
+  std::string_view rest = line.substr(marker + marker_size);
+  const bool has_state = rest.size() > 7 && rest.substr(5, 2) == ": " &&
+                         std::all_of(rest.begin(), rest.begin() + 5, [](char c) {
+                           return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+                         });
+  if (server && has_state) {
+    error.sqlstate = std::string(rest.substr(0, 5));
+    rest.remove_prefix(7);
+  }
+  error.message = std::string(rest);
+  return error;
+}
+
+// A CREATE TABLESPACE line's LOCATION: the decoded path and where its literal starts.
+struct Location {
+  size_t literal_at = 0;
+  std::string path;
+};
+
+// pg_dumpall ends the statement with the literal (`... LOCATION '/a/it''s';`), so it is read
+// from the end: a name or owner spelled like " LOCATION '" cannot mislead it. Inside the literal
+// quotes come in pairs, so the one quote left unpaired, going left, is the opening one.
+std::optional<Location> FindLocation(std::string_view line) {
+  if (!line.starts_with("CREATE TABLESPACE ") || !line.ends_with("';")) return std::nullopt;
+  std::string reversed;
+  size_t i = line.size() - 2;  // the closing quote
+  while (i > 0) {
+    --i;
+    if (line[i] != '\'') {
+      reversed += line[i];
+    } else if (i > 0 && line[i - 1] == '\'') {
+      reversed += '\'';
+      --i;
+    } else {
+      if (!line.substr(0, i).ends_with(" LOCATION ")) return std::nullopt;
+      return Location{.literal_at = i, .path = std::string(reversed.rbegin(), reversed.rend())};
+    }
+  }
+  return std::nullopt;
+}
+
+std::string Literal(const std::string& value) {
+  std::string out = "'";
+  for (char c : value) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+// "/a/b/" -> "/a/b": the server reports locations without the slash a user may type.
+std::string WithoutTrailingSlash(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
 }  // namespace
 
 Result<std::string> FindTool(const std::string& tool, int server_version_num) {
@@ -167,7 +273,9 @@ Result<std::string> FindTool(const std::string& tool, int server_version_num) {
                       need_text);
   }
   const std::string what = found.version.empty() ? "of unknown version" : found.version;
-  const std::string verb = tool == "pg_dump" ? " cannot dump a" : " cannot restore into a";
+  const std::string verb = tool == "pg_dump" || tool == "pg_dumpall" ? " cannot dump a"
+                           : tool == "pg_restore"                    ? " cannot restore into a"
+                                                                     : " cannot run against a";
   return Status(StatusCode::kUnsupported, tool + " " + what + " (" + found.path + ")" + verb +
                                               " PostgreSQL " + need_text +
                                               " server; install postgresql-client-" + need_text);
@@ -211,6 +319,118 @@ Status RestoreSection(const Connection& conn, const RestoreSectionOptions& optio
   return RunTool(
       "pg_restore",
       ProcessOptions{.argv = std::move(argv), .env = PasswordEnv(conn), .stop = options.stop});
+}
+
+Status DumpGlobals(const Connection& conn, const DumpGlobalsOptions& options) {
+  Result<std::string> tool = FindTool("pg_dumpall", conn.server_version_num());
+  if (!tool.ok()) return tool.status();
+  // Role passwords are secrets: the file is private before pg_dumpall writes a byte of it.
+  DBB_RETURN_IF_ERROR(CreatePrivate(options.out_path));
+  std::vector<std::string> argv = {*tool, "--globals-only", "--no-password",
+                                   "--file=" + options.out_path};
+  if (!options.role_passwords) argv.push_back("--no-role-passwords");
+  argv.push_back("--dbname=" + conn.ConninfoWithoutPassword());
+  Status st = RunTool(
+      "pg_dumpall",
+      ProcessOptions{.argv = std::move(argv), .env = PasswordEnv(conn), .stop = options.stop});
+  if (!st.ok()) {
+    // Password hashes live in pg_authid, which only a superuser may read.
+    if (st.code() == StatusCode::kServer &&
+        st.message().find("permission denied") != std::string::npos &&
+        st.message().find("pg_authid") != std::string::npos) {
+      return Status(st.code(), st.message() +
+                                   "\nconnect as a superuser, or leave the role passwords out "
+                                   "(--no-role-passwords)");
+    }
+    return st;
+  }
+  if (::chmod(options.out_path.c_str(), 0600) != 0) {
+    return Status::FromErrno(errno, "chmod " + options.out_path);
+  }
+  return Status::Ok();
+}
+
+Result<GlobalsOutcome> RunGlobals(const Connection& conn, const std::string& sql_path,
+                                  StopSource* stop) {
+  Result<std::string> tool = FindTool("psql", conn.server_version_num());
+  if (!tool.ok()) return tool.status();
+  // Every error matters (each role that failed to restore), not a tail of them: stderr goes to
+  // a file. VERBOSITY=verbose puts the SQLSTATE into each error line.
+  ScratchFile err("dbbackup-psql");
+  DBB_RETURN_IF_ERROR(err.status());
+  Result<ProcessResult> run = RunProcess(ProcessOptions{
+      .argv = {*tool, "-X", "-q", "--no-password", "-v", "ON_ERROR_STOP=0", "-v",
+               "VERBOSITY=verbose", "-f", sql_path, "--dbname=" + conn.ConninfoWithoutPassword()},
+      .env = PasswordEnv(conn),
+      .stderr_path = err.path(),
+      .stop = stop});
+  if (!run.ok()) return run.status().WithContext("psql");
+  std::string text = ReadText(err.path());
+  if (run->exit_code != 0) {
+    run->stderr_text = std::move(text);
+    return CheckExit("psql", *run);
+  }
+  GlobalsOutcome outcome;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const size_t newline = rest.find('\n');
+    const std::string_view line = rest.substr(0, newline);
+    rest = newline == std::string_view::npos ? std::string_view() : rest.substr(newline + 1);
+    std::optional<SqlError> error = ParseErrorLine(line);
+    if (!error) continue;
+    (error->sqlstate == "42710" ? outcome.existing : outcome.errors).push_back(std::move(*error));
+  }
+  return outcome;
+}
+
+Result<std::string> MapTablespaceLocations(
+    const std::string& globals_sql,
+    const std::vector<std::pair<std::string, std::string>>& old_to_new) {
+  std::map<std::string, std::string> mapping;
+  for (const auto& [old_dir, new_dir] : old_to_new) {
+    for (const std::string& dir : {old_dir, new_dir}) {
+      if (!dir.starts_with("/")) {
+        return Status(StatusCode::kInvalidArgument, "tablespace mapping " + old_dir + "=" +
+                                                        new_dir + ": \"" + dir +
+                                                        "\" is not an absolute path");
+      }
+    }
+    if (!mapping.emplace(WithoutTrailingSlash(old_dir), WithoutTrailingSlash(new_dir)).second) {
+      return Status(StatusCode::kInvalidArgument,
+                    "tablespace mapping: " + old_dir + " is mapped more than once");
+    }
+  }
+  std::set<std::string> used;
+  std::vector<std::string> locations;
+  std::string out;
+  std::string_view rest = globals_sql;
+  while (!rest.empty()) {
+    const size_t newline = rest.find('\n');
+    const std::string_view line =
+        rest.substr(0, newline == std::string_view::npos ? rest.size() : newline + 1);
+    rest.remove_prefix(line.size());
+    const std::string_view body = line.ends_with('\n') ? line.substr(0, line.size() - 1) : line;
+    const std::optional<Location> location = FindLocation(body);
+    if (location) locations.push_back(location->path);
+    const auto mapped = location ? mapping.find(location->path) : mapping.end();
+    if (mapped == mapping.end()) {
+      out += line;
+      continue;
+    }
+    used.insert(mapped->first);
+    out += std::string(body.substr(0, location->literal_at)) + Literal(mapped->second) + ";" +
+           std::string(line.substr(body.size()));
+  }
+  for (const auto& [old_dir, new_dir] : mapping) {
+    if (used.contains(old_dir)) continue;
+    std::string known;
+    for (const std::string& l : locations) known += (known.empty() ? "" : ", ") + l;
+    return Status(StatusCode::kInvalidArgument,
+                  "tablespace mapping " + old_dir + "=" + new_dir +
+                      ": no tablespace of the backup is at " + old_dir +
+                      (known.empty() ? " (it has none)" : " (they are at " + known + ")"));
+  }
+  return out;
 }
 
 Status ListArchive(const std::string& archive_path, int server_version_num,

@@ -86,5 +86,30 @@ TEST(StopSource, SeenAcrossThreads) {
   EXPECT_EQ(seen, 4);
 }
 
+TEST(StopTimer, FiresAfterItsTime) {
+  StopSource stop;
+  const auto start = std::chrono::steady_clock::now();
+  StopTimer timer(&stop, std::chrono::milliseconds(50), "timed out after 50 ms");
+  while (!stop.requested()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
+  EXPECT_TRUE(timer.fired());
+  EXPECT_EQ(stop.reason(), "timed out after 50 ms");
+  EXPECT_EQ(stop.signal(), 0);
+}
+
+TEST(StopTimer, DestroyedFirstNeverFires) {
+  StopSource stop;
+  {
+    StopTimer timer(&stop, std::chrono::hours(2), "timed out");
+    EXPECT_FALSE(timer.fired());
+  }  // returns at once: the thread is woken, not waited out
+  {
+    StopTimer never(&stop, std::chrono::milliseconds(0), "zero means none");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_FALSE(never.fired());
+  }
+  EXPECT_FALSE(stop.requested());
+}
+
 }  // namespace
 }  // namespace dbb

@@ -76,6 +76,40 @@ TEST_F(SubprocessTest, StderrKeepsTheLast64KiB) {
   EXPECT_EQ(r->stderr_text.front(), 'a');
 }
 
+// All of stderr, not only a tail: 200,000 bytes, more than the 64 KiB kept in stderr_text.
+TEST_F(SubprocessTest, StderrToPrivateFileKeepsAllOfIt) {
+  const std::string out = dir_ + "/out";
+  const std::string err = dir_ + "/err";
+  std::ofstream(err) << "old contents";
+  ::chmod(err.c_str(), 0644);
+  Result<ProcessResult> r =
+      RunProcess({.argv = {"/bin/sh", "-c",
+                           "echo to-out; echo -n A >&2; head -c 199998 /dev/zero | tr '\\0' a >&2; "
+                           "echo -n Z >&2; exit 2"},
+                  .stdout_path = out,
+                  .stderr_path = err});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->exit_code, 2);
+  EXPECT_EQ(r->stderr_text, "");
+  EXPECT_EQ(ReadFile(out), "to-out\n");
+  const std::string text = ReadFile(err);
+  ASSERT_EQ(text.size(), 200000u);
+  EXPECT_EQ(text.front(), 'A');
+  EXPECT_EQ(text[1], 'a');
+  EXPECT_EQ(text.back(), 'Z');
+  struct stat st {};
+  ASSERT_EQ(::stat(err.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(SubprocessTest, UnwritableStderrIsAnError) {
+  Result<ProcessResult> r =
+      RunProcess({.argv = {"/bin/true"}, .stderr_path = dir_ + "/missing/err"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kIoError);
+  EXPECT_EQ(r.status().message(), "create " + dir_ + "/missing/err: No such file or directory");
+}
+
 TEST_F(SubprocessTest, EnvironmentIsAddedAndReplaced) {
   const std::string out = dir_ + "/out";
   ::setenv("DBB_TEST_KEEP", "kept", 1);

@@ -42,12 +42,12 @@ pg::LargeObject Object(uint32_t oid, uint64_t size) {
 // Three objects: full metadata with inline content, empty, and external.
 std::string SampleStream(compress::Sha256Digest* digest) {
   pg::LargeObject a = Object(16384, 5);
-  a.acl = std::vector<pg::LargeObjectGrant>{
+  a.acl = std::vector<pg::Grant>{
       {.grantee = "", .grantor = "alice", .privilege = "SELECT"},
       {.grantee = "bob \"b\"", .grantor = "alice", .privilege = "UPDATE", .grantable = true}};
   a.comment = "it's é";
   pg::LargeObject b = Object(16385, 0);
-  b.acl = std::vector<pg::LargeObjectGrant>{};  // everything revoked
+  b.acl = std::vector<pg::Grant>{};  // everything revoked
   *digest = compress::Sha256Of(Bytes("external content"));
   return BlobStreamStart() + EncodeBlobHead({.object = a}) + "hello" +
          EncodeBlobHead({.object = b}) +

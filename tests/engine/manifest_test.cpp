@@ -119,9 +119,44 @@ TEST(Manifest, LargeObjectsRoundTrip) {
   EXPECT_EQ(ParseManifest(bad).status().code(), StatusCode::kCorrupt);
 }
 
+TEST(Manifest, DatabasePropertiesRoundTrip) {
+  Manifest m = Sample();
+  m.properties = {
+      .settings = {"work_mem=8MB", "search_path=a, \"B c\""},
+      .comment = "the shop's data",
+      .owner = "app owner",
+      .tablespace = "fast",
+      .connection_limit = 20,
+      .is_template = true,
+      .locale_provider = "icu",
+      .icu_locale = "de-DE",
+      .acl = std::vector<pg::Grant>{{.grantee = "", .grantor = "app owner", .privilege = "CONNECT"},
+                                    {.grantee = "reader",
+                                     .grantor = "admin",
+                                     .privilege = "TEMPORARY",
+                                     .grantable = true}},
+      .role_settings = {{.role = "reader", .settings = {"statement_timeout=5s"}}}};
+  const std::string json = ToJson(m);
+  auto back = ParseManifest(json);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->properties, m.properties);
+  EXPECT_EQ(ToJson(back.value()), json);
+
+  // "No ACL" (the default) and "every privilege revoked" stay apart.
+  m.properties.acl.reset();
+  back = ParseManifest(ToJson(m));
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(back->properties.acl.has_value());
+  m.properties.acl.emplace();
+  back = ParseManifest(ToJson(m));
+  ASSERT_TRUE(back.ok());
+  ASSERT_TRUE(back->properties.acl.has_value());
+  EXPECT_TRUE(back->properties.acl->empty());
+}
+
 TEST(Manifest, ReadsFormatVersionOne) {
   std::string json = ToJson(Sample());
-  json.replace(json.find("\"format_version\": 3"), 19, "\"format_version\": 1");
+  json.replace(json.find("\"format_version\": 4"), 19, "\"format_version\": 1");
   auto back = ParseManifest(json);
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(back->format_version, 1);
@@ -130,7 +165,7 @@ TEST(Manifest, ReadsFormatVersionOne) {
 TEST(Manifest, RecordsChecksumsAsHexAndTotals) {
   const std::string json = ToJson(Sample());
   EXPECT_NE(json.find("\"crc32c\": \"e3069283\""), std::string::npos) << json;
-  EXPECT_NE(json.find("\"format_version\": 3"), std::string::npos);
+  EXPECT_NE(json.find("\"format_version\": 4"), std::string::npos);
   EXPECT_NE(json.find("\"where\": \"ctid < '(100,0)'::pg_catalog.tid\""), std::string::npos);
   EXPECT_NE(json.find("\"format\": \"text\""), std::string::npos);
   EXPECT_NE(json.find("\"totals\""), std::string::npos);
@@ -139,7 +174,7 @@ TEST(Manifest, RecordsChecksumsAsHexAndTotals) {
 TEST(Manifest, RefusesNewerVersionsAndDamage) {
   std::string json = ToJson(Sample());
   std::string newer = json;
-  newer.replace(newer.find("\"format_version\": 3"), 19, "\"format_version\": 9");
+  newer.replace(newer.find("\"format_version\": 4"), 19, "\"format_version\": 9");
   EXPECT_EQ(ParseManifest(newer).status().code(), StatusCode::kUnsupported);
   std::string bad_crc = json;
   bad_crc.replace(bad_crc.find("e3069283"), 8, "e30692zz");

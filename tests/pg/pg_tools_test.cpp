@@ -30,7 +30,7 @@ class PgToolsTest : public PgTest {
 
 TEST_F(PgToolsTest, FindsToolsForThisServer) {
   Connection conn = Connect();
-  for (const char* tool : {"pg_dump", "pg_restore"}) {
+  for (const char* tool : {"pg_dump", "pg_restore", "pg_dumpall", "psql"}) {
     Result<std::string> path = FindTool(tool, conn.server_version_num());
     ASSERT_TRUE(path.ok()) << path.status().ToString();
     EXPECT_EQ(::access(path->c_str(), X_OK), 0) << *path;
@@ -45,6 +45,17 @@ TEST_F(PgToolsTest, TooOldOrMissingToolNamesTheFix) {
   EXPECT_TRUE(msg.starts_with("pg_dump ")) << msg;
   EXPECT_TRUE(msg.ends_with(" cannot dump a PostgreSQL 99 server; install postgresql-client-99"))
       << msg;
+
+  // Each tool says what it cannot do with that server.
+  for (const auto& [tool, verb] :
+       {std::pair{"pg_dumpall", "dump"}, std::pair{"pg_restore", "restore into"},
+        std::pair{"psql", "run against"}}) {
+    Result<std::string> old = FindTool(tool, 990001);
+    ASSERT_FALSE(old.ok()) << tool;
+    EXPECT_TRUE(old.status().message().ends_with(
+        std::string(" cannot ") + verb + " a PostgreSQL 99 server; install postgresql-client-99"))
+        << old.status().message();
+  }
 
   Result<std::string> missing = FindTool("dbb_no_such_tool", 150000);
   ASSERT_FALSE(missing.ok());

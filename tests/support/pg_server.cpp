@@ -575,6 +575,19 @@ PgServer* PgServer::Shared() {
 
 std::string PgServer::SkipReason() { return g_skip_reason; }
 
+std::unique_ptr<PgServer> PgServer::StartNew(std::string* error) {
+  const std::string bin = FindBinDir(error);
+  if (bin.empty()) return nullptr;
+  std::unique_ptr<PgServer> server(new PgServer());
+  server->bin_dir_ = bin;
+  std::string why;
+  if (!server->Start(&why)) {
+    *error = "PostgreSQL from " + bin + " could not be started: " + why;
+    return nullptr;  // server's destructor stops whatever was started and removes the directory
+  }
+  return server;
+}
+
 std::string PgServer::Conninfo(const std::string& db) const {
   auto quote = [](const std::string& v) {
     std::string out = "'";

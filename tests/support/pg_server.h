@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -81,6 +82,12 @@ class PgServer {
   // start, Shared() also records a test failure (ADD_FAILURE) so that the skip hides nothing.
   static PgServer* Shared();
   static std::string SkipReason();
+  // Another server, independent of Shared() and of any other (its own directory, port and
+  // socket; the same initdb options and configuration), for tests that need a second cluster
+  // (a restore target). Stopped and its directory removed when destroyed. nullptr, with *error
+  // saying why, when it cannot be started (no binaries, initdb or start failed); what was
+  // started is cleaned up then.
+  static std::unique_ptr<PgServer> StartNew(std::string* error);
 
   const std::string& bin_dir() const { return bin_dir_; }  // initdb, pg_ctl, psql, pg_dump
   const std::string& socket_dir() const { return socket_dir_; }
