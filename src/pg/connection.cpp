@@ -158,6 +158,13 @@ Result<Connection> Connection::Open(const ConnParams& params) {
   ConnKeywords kw;
   // Order matters: with expand_dbname only the first dbname is expanded as a conninfo string,
   // and later keywords override what it set, so -h/-p/-U and an explicit dbname win over it.
+  if (params.conninfo.empty()) {
+    // libpq expands the first dbname it meets, even an empty one that it otherwise ignores: this
+    // one keeps params.dbname, a database's name as it is ("a=b" is a legal name), from being
+    // read as a conninfo string.
+    kw.keys.push_back("dbname");
+    kw.values.push_back("");
+  }
   kw.Add("dbname", params.conninfo);
   kw.Add("host", params.host);
   kw.Add("port", params.port);

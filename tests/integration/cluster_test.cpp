@@ -53,19 +53,6 @@ constexpr char kOwnerPassword[] = "owner pw: it's 1";
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-std::string Trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) out.push_back(line);
-  return out;
-}
-
 std::string CommandText(const std::vector<std::string>& args) {
   std::string s = "dbbackup";
   for (const auto& a : args) s += " " + a;

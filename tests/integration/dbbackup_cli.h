@@ -94,6 +94,10 @@ void ExpectManifestMatches(const PgServer& pg, const nlohmann::json& manifest,
                            const std::map<std::string, std::string>& fingerprints);
 
 bool ContainsNoCase(const std::string& haystack, const std::string& needle);
+// `s` without trailing newlines (psql output of one value).
+std::string Trimmed(std::string s);
+// The lines of `text`, without their newlines.
+std::vector<std::string> Lines(const std::string& text);
 std::string ReadWholeFile(const std::string& path);
 // Every regular file under `dir`, relative to it, sorted.
 std::vector<std::string> ListFiles(const std::string& dir);

@@ -94,19 +94,6 @@ std::string ObjectLinesSql(const std::string& where) {
          (where.empty() ? std::string() : " WHERE " + where);
 }
 
-std::string Trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) out.push_back(line);
-  return out;
-}
-
 // What the manifest must say about a database's large objects, computed by the server.
 struct Expected {
   uint64_t count = 0;

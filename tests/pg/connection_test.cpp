@@ -121,6 +121,22 @@ TEST_F(ConnectionTest, ConninfoQuotesOddDatabaseNames) {
   server_->DropDatabase(odd);
 }
 
+// A database name that looks like a conninfo string or a URI is a name (a cluster backup connects
+// to every database by its name).
+TEST_F(ConnectionTest, DbnameIsNeverReadAsConninfo) {
+  for (const std::string name : {"dbname=postgres host=/nonexistent", "postgresql://x/postgres"}) {
+    server_->DropDatabase(name);
+    server_->CreateDatabase(name);
+    {
+      ConnParams params = Params(name);
+      Result<Connection> conn = Connection::Open(params);
+      ASSERT_TRUE(conn.ok()) << name << ": " << conn.status().ToString();
+      EXPECT_EQ(conn->database(), name);
+    }
+    server_->DropDatabase(name);
+  }
+}
+
 // A later dbname is a plain name and overrides the one inside the conninfo string.
 TEST_F(ConnectionTest, DbnameOverridesConninfo) {
   ConnParams params = Params();
