@@ -82,6 +82,7 @@ struct ClusterFlags {
   std::vector<std::string> databases;
   bool clean = false;
   std::vector<std::string> tablespace_mapping;
+  bool no_globals = false;
   bool no_blobs = false;
 };
 
@@ -117,17 +118,20 @@ int RunRestoreCluster(ClusterFlags& f) {
                                       .databases = f.databases,
                                       .clean = f.clean,
                                       .tablespace_mapping = std::move(mapping.value()),
+                                      .globals = !f.no_globals,
                                       .blobs = !f.no_blobs,
                                       .stop = &stop});
   if (!r.ok()) return ReportFailure(cmd, r.status(), stop.signal());
   const size_t failed = r->failed();
   std::printf("restore of cluster backup %s: %s\n", f.dir.c_str(),
               r->partial() ? "PARTIAL" : "complete");
-  std::printf(
-      "  %zu of %zu databases restored in %.1f s; globals applied (%zu roles or "
-      "tablespaces existed already); peak memory %s\n",
-      r->databases.size() - failed, r->databases.size(), r->seconds, r->existing_globals,
-      FormatBytes(engine::PeakRssBytes()).c_str());
+  const std::string globals = f.no_globals
+                                  ? "globals not restored (--no-globals)"
+                                  : "globals applied (" + std::to_string(r->existing_globals) +
+                                        " roles or tablespaces existed already)";
+  std::printf("  %zu of %zu databases restored in %.1f s; %s; peak memory %s\n",
+              r->databases.size() - failed, r->databases.size(), r->seconds, globals.c_str(),
+              FormatBytes(engine::PeakRssBytes()).c_str());
   for (const engine::RestoredDatabase& d : r->databases) {
     if (d.status.ok()) continue;
     std::printf("  FAILED database \"%s\": %s\n", d.name.c_str(), d.status.message().c_str());
@@ -171,6 +175,9 @@ void AddRestoreClusterCommand(CLI::App* restore, int* exit_code) {
                   "empty directory owned by the server's OS user); repeat for several; needed "
                   "to restore onto the same host as the source")
       ->allow_extra_args(false);
+  cmd->add_flag("--no-globals", flags->no_globals,
+                "do not run globals.sql: the roles and tablespaces must exist on the target "
+                "(a managed server where roles are made otherwise, or a non-superuser)");
   cmd->add_flag("--no-blobs", flags->no_blobs, "do not restore large objects");
   cmd->callback([flags, exit_code] { *exit_code = RunRestoreCluster(*flags); });
 }

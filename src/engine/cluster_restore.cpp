@@ -91,6 +91,17 @@ Result<std::string> ReadGlobals(const ClusterRestoreOptions& o, const ClusterMan
   return mapped;
 }
 
+// An existing empty database is restored into as it is: its encoding is not the backup's to
+// choose (a mismatch converts text, or fails on characters the target cannot hold).
+void WarnIfEncodingDiffers(pg::Connection& conn, const Target& t) {
+  auto r = conn.Query("SELECT pg_catalog.current_setting('server_encoding')");
+  if (!r.ok() || r->Get(0, 0) == t.manifest.encoding || t.manifest.encoding.empty()) return;
+  log::Warn("database \"" + t.entry->name + "\" exists (empty) with encoding " +
+            std::string(r->Get(0, 0)) + ", the backup's is " + t.manifest.encoding +
+            "; it is restored into as it is (drop it first to have it created with " +
+            t.manifest.encoding + ")");
+}
+
 // Which selected databases exist on the target, and whether they hold anything. Refuses (before
 // anything is changed) those that hold objects, unless --clean may drop them.
 Status InspectTargets(const ClusterRestoreOptions& o, pg::Connection& admin,
@@ -109,7 +120,10 @@ Status InspectTargets(const ClusterRestoreOptions& o, pg::Connection& admin,
     auto objects = pg::DescribeUserObjects(conn.value());
     if (!objects.ok()) return objects.status();
     t.objects = objects.value();
-    if (t.objects.empty()) continue;
+    if (t.objects.empty()) {
+      WarnIfEncodingDiffers(conn.value(), t);
+      continue;
+    }
     if (!o.clean) {
       refused += "\n  \"" + name + "\" exists and holds " + t.objects;
     } else if (name == "template1") {
@@ -231,13 +245,19 @@ Result<ClusterRestoreResult> RunClusterRestore(const ClusterRestoreOptions& o) {
   const ClusterManifest& m = result.manifest;
   std::vector<Target> targets;
   DBB_RETURN_IF_ERROR(SelectDatabases(o, m, &targets, &result.not_in_backup));
-  auto globals = ReadGlobals(o, m);
+  auto globals = o.globals ? ReadGlobals(o, m) : Result<std::string>(std::string());
   if (!globals.ok()) return globals.status();
 
   auto admin = pg::Connection::Open(MaintenanceConn(o.conn));
   if (!admin.ok()) return admin.status();
   DBB_RETURN_IF_ERROR(InspectTargets(o, admin.value(), &targets));
-  DBB_RETURN_IF_ERROR(RestoreGlobals(o, admin.value(), globals.value(), &result));
+  if (o.globals) {
+    DBB_RETURN_IF_ERROR(RestoreGlobals(o, admin.value(), globals.value(), &result));
+  } else {
+    log::Info(
+        "globals not restored (--no-globals): the roles and tablespaces the databases "
+        "name must exist on the target");
+  }
   if (o.stop->requested()) return Status(StatusCode::kCancelled, o.stop->reason());
 
   const std::string maintenance_db = admin->database();

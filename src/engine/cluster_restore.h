@@ -36,6 +36,7 @@ struct ClusterRestoreOptions {
   bool clean = false;                  // drop and recreate databases that exist with objects
   // OLD=NEW: the tablespace whose location was OLD is created at NEW.
   std::vector<std::pair<std::string, std::string>> tablespace_mapping;
+  bool globals = true;  // false: roles and tablespaces are expected to exist already
   bool blobs = true;
   io::ReaderOptions reader;
   StopSource* stop = nullptr;  // required

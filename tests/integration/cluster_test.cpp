@@ -884,6 +884,17 @@ TEST_F(ClusterTest, CleanReplacesOnlyTheNamedDatabase) {
   dst.Psql(kPagilaDb, "DROP TABLE IF EXISTS public.it_cl_untouched");
   ExpectSameText(f_->before.roles, RolesText(dst), "roles after the second restore");
   ExpectSameText(f_->before.memberships, MembershipsText(dst), "memberships after it");
+
+  // Roles made otherwise (a managed server): --no-globals leaves globals.sql alone.
+  dst.Psql(kPropsDb, "CREATE TABLE public.it_cl_extra (id integer);");
+  const std::vector<std::string> no_globals = WithConn(
+      dst, {"restore", "cluster", f_->dir, "--databases", kPropsDb, "--clean", "--no-globals"});
+  const ProcessResult again = RunDbb(no_globals);
+  EXPECT_EQ(again.exit_code, 0) << CommandText(no_globals) << "\n" << again.Describe();
+  EXPECT_NE(again.err.find("--no-globals"), std::string::npos) << again.err;
+  EXPECT_EQ(again.err.find("already exists"), std::string::npos)
+      << "globals.sql ran anyway: " << again.err;
+  ExpectSameDb(f_->before.dbs.at(kPropsDb), dst, kPropsDb);
 }
 
 // ---------------------------------------------------------------------------------------------
