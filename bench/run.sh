@@ -5,6 +5,8 @@
 # Database backup and restore against pg_dump / pg_restore (a throwaway PostgreSQL, a generated
 # 1.2 GB database, about 10 minutes on 2 CPUs) is a separate script, not run from here:
 #   bash bench/backup_bench.sh [--size MB] [--out FILE.md]
+# A whole server (backup cluster / restore cluster against pg_dumpall and pg_dump per database,
+# about 5 minutes on 2 CPUs): bash bench/cluster_bench.sh [--size MB] [--small-dbs N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build/release}

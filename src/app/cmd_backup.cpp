@@ -42,6 +42,7 @@ struct ClusterFlags {
   BackupFlags backup;
   std::string timeout = "2h";
   bool no_role_passwords = false;
+  std::vector<std::string> exclude_databases;
 };
 
 constexpr uint64_t kMinChunkSize = 1000 * 1000;
@@ -175,6 +176,14 @@ int RunBackupCluster(ClusterFlags& f) {
   if (!options.ok()) return ReportFailure(cmd, options.status(), 0);
   auto timeout = ParseDurationMs(f.timeout);
   if (!timeout.ok()) return ReportFailure(cmd, timeout.status().WithContext("--timeout"), 0);
+  std::vector<pg::NamePattern> exclude;
+  for (const std::string& text : f.exclude_databases) {
+    auto pattern = pg::NamePattern::ParseSchema(text);
+    if (!pattern.ok()) {
+      return ReportFailure(cmd, pattern.status().WithContext("--exclude-database"), 0);
+    }
+    exclude.push_back(std::move(pattern.value()));
+  }
 
   StopSource stop;
   SignalWatcher signals(&stop);
@@ -184,6 +193,7 @@ int RunBackupCluster(ClusterFlags& f) {
                                           .jobs = f.backup.jobs,
                                           .timeout_ms = timeout.value(),
                                           .role_passwords = !f.no_role_passwords,
+                                          .exclude_databases = std::move(exclude),
                                           .database = options.value(),
                                           .stop = &stop});
   if (!result.ok()) return ReportFailure(cmd, result.status(), stop.signal());
@@ -263,6 +273,10 @@ void AddBackupClusterCommand(CLI::App* backup, int* exit_code) {
   cmd->add_flag("--no-role-passwords", flags->no_role_passwords,
                 "leave role passwords out of globals.sql (pg_dumpall --no-role-passwords; lets "
                 "a non-superuser back up the globals)");
+  cmd->add_option("--exclude-database", flags->exclude_databases,
+                  "leave out databases whose name matches PATTERN (as pg_dumpall: * and ?, "
+                  "unquoted letters folded to lower case; repeatable)")
+      ->allow_extra_args(false);
   AddBackupFlags(cmd, &flags->backup);
   cmd->callback([flags, exit_code] { *exit_code = RunBackupCluster(*flags); });
 }

@@ -70,6 +70,11 @@ int RunListCluster(const ListFlags& f) {
         c.finished_at.c_str(), c.duration_s, c.format_version, c.dbbackup_version.c_str(),
         FormatBytes(c.globals.bytes).c_str(),
         c.globals.role_passwords ? "roles with their passwords" : "roles without passwords");
+    if (!c.excluded.empty()) {
+      std::string names;
+      for (const std::string& name : c.excluded) names += (names.empty() ? "" : ", ") + name;
+      std::printf("  left out (--exclude-database): %s\n", names.c_str());
+    }
     for (const pg::TablespaceInfo& t : c.tablespaces) {
       std::printf("  tablespace %s (owner %s) at %s\n", t.name.c_str(), t.owner.c_str(),
                   t.location.c_str());

@@ -11,22 +11,26 @@
 namespace dbb::app {
 namespace {
 
-sigset_t StopSignals() {
+// SIGINT and SIGTERM stop the run; SIGUSR2 only wakes the watching thread when it is to end.
+constexpr int kWakeSignal = SIGUSR2;
+
+sigset_t WatchedSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, kWakeSignal);
   return set;
 }
 
 }  // namespace
 
 SignalWatcher::SignalWatcher(StopSource* stop) {
-  const sigset_t set = StopSignals();
+  const sigset_t set = WatchedSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   thread_ = std::thread([this, stop, set] {
-    // A bounded wait, so the destructor can end the thread without sending it a signal.
-    const timespec tick{.tv_sec = 0, .tv_nsec = 200'000'000};
+    // The destructor wakes the wait with kWakeSignal; the bound is a second line of defence.
+    const timespec tick{.tv_sec = 1, .tv_nsec = 0};
     while (!done_.load()) {
       const int sig = sigtimedwait(&set, nullptr, &tick);
       if (sig != SIGINT && sig != SIGTERM) continue;
@@ -43,6 +47,7 @@ SignalWatcher::SignalWatcher(StopSource* stop) {
 
 SignalWatcher::~SignalWatcher() {
   done_ = true;
+  pthread_kill(thread_.native_handle(), kWakeSignal);
   thread_.join();
 }
 

@@ -10,9 +10,10 @@
 
 namespace dbb::app {
 
-// Blocks SIGINT and SIGTERM in the calling thread (and so in every thread it starts later) and
-// waits for them on a thread of its own. Create it before any other thread; one per process.
-// Child processes get an unblocked mask (common/subprocess).
+// Blocks SIGINT and SIGTERM (and SIGUSR2, which only wakes the watcher to end it) in the calling
+// thread (and so in every thread it starts later) and waits for them on a thread of its own. Create
+// it before any other thread; one per process. Child processes get an unblocked mask
+// (common/subprocess).
 class SignalWatcher {
  public:
   explicit SignalWatcher(StopSource* stop);

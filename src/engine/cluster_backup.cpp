@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -32,14 +33,24 @@ std::string DescribeDuration(uint64_t ms) {
   return std::to_string(ms / 60000) + " min";
 }
 
-// The databases to back up: all that accept connections but template0, and template1 only when
-// someone put objects in it (then they are part of every database created from it).
+// The databases to back up: all that accept connections but template0 and the excluded ones,
+// and template1 only when someone put objects in it (then they are part of every database
+// created from it).
 Result<std::vector<pg::DatabaseInfo>> DatabasesToBackUp(const ClusterBackupOptions& o,
-                                                        pg::Connection& admin) {
+                                                        pg::Connection& admin,
+                                                        std::vector<std::string>* excluded) {
   auto all = pg::ListDatabases(admin);
   if (!all.ok()) return all.status().WithContext("list the databases");
   std::vector<pg::DatabaseInfo> out;
   for (pg::DatabaseInfo& d : all.value()) {
+    const bool exclude =
+        std::any_of(o.exclude_databases.begin(), o.exclude_databases.end(),
+                    [&](const pg::NamePattern& p) { return p.MatchesSchema(d.name); });
+    if (exclude) {
+      log::Info("database \"" + d.name + "\" left out (--exclude-database)");
+      excluded->push_back(d.name);
+      continue;
+    }
     if (d.name == "template1") {
       pg::ConnParams params = o.conn;
       params.dbname = d.name;
@@ -135,7 +146,7 @@ Status BackupCluster(const ClusterBackupOptions& o, pg::Connection& admin, RunSt
   ClusterManifest& m = result->manifest;
   m.server_version = admin.server_version();
   m.server_version_num = admin.server_version_num();
-  auto databases = DatabasesToBackUp(o, admin);
+  auto databases = DatabasesToBackUp(o, admin, &m.excluded);
   if (!databases.ok()) return databases.status();
   auto tablespaces = pg::ListTablespaces(admin);
   if (!tablespaces.ok()) return tablespaces.status().WithContext("list the tablespaces");

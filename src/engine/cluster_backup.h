@@ -20,12 +20,14 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "common/stop.h"
 #include "engine/backup.h"
 #include "engine/cluster_manifest.h"
 #include "pg/connection.h"
+#include "pg/name_pattern.h"
 
 namespace dbb::engine {
 
@@ -39,6 +41,8 @@ struct ClusterBackupOptions {
   int jobs = 2;                                     // data connections, all databases together
   uint64_t timeout_ms = kDefaultDatabaseTimeoutMs;  // per database; 0 = none
   bool role_passwords = true;                       // false: pg_dumpall --no-role-passwords
+  // Databases left out (--exclude-database, as pg_dumpall: matched by name, psql's pattern rules).
+  std::vector<pg::NamePattern> exclude_databases;
   // How each database is backed up: lock wait, chunk size, large objects, compression. Its
   // conn, dir, jobs, stop and shared_pipeline are set per database.
   BackupOptions database;

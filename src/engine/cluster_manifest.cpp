@@ -98,7 +98,8 @@ std::string ToJson(const ClusterManifest& m) {
                     {"crc32c", Hex32(m.globals.crc32c)},
                     {"role_passwords", m.globals.role_passwords}}},
                   {"tablespaces", tablespaces},
-                  {"databases", databases}};
+                  {"databases", databases},
+                  {"excluded", m.excluded}};
   return j.dump(1) + "\n";
 }
 
@@ -133,6 +134,7 @@ Result<ClusterManifest> ParseClusterManifest(const std::string& text) {
                                .owner = t.value("owner", ""),
                                .location = t.at("location").get<std::string>()});
     }
+    m.excluded = j.value("excluded", std::vector<std::string>{});
     for (const json& d : j.at("databases")) {
       ClusterDatabase db{.name = d.at("name").get<std::string>(),
                          .status = ParseStatus(d.at("status").get<std::string>()),

@@ -51,6 +51,7 @@ struct ClusterManifest {
   } globals;
   std::vector<pg::TablespaceInfo> tablespaces;
   std::vector<ClusterDatabase> databases;  // largest first
+  std::vector<std::string> excluded;       // left out by --exclude-database
 
   // Some database is not in the backup.
   bool partial() const;

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -94,13 +95,28 @@ std::string ReadText(const std::string& path) {
   return text.str();
 }
 
-Tool Probe(const std::string& path) {
+Tool RunVersion(const std::string& path) {
   ScratchFile out("dbbackup-version");
   if (!out.status().ok()) return Tool{.path = path};
   Result<ProcessResult> run =
       RunProcess(ProcessOptions{.argv = {path, "--version"}, .stdout_path = out.path()});
   if (!run.ok() || run->exit_code != 0) return Tool{.path = path};
   return ParseVersion(path, ReadText(out.path()));
+}
+
+// A tool's version, asked once per process: a cluster run finds pg_dump and pg_restore for every
+// database.
+Tool Probe(const std::string& path) {
+  static std::mutex mu;
+  static std::map<std::string, Tool> probed;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = probed.find(path); it != probed.end()) return it->second;
+  }
+  Tool tool = RunVersion(path);
+  std::lock_guard<std::mutex> lock(mu);
+  probed.emplace(path, tool);
+  return tool;
 }
 
 std::string FindOnPath(const std::string& name) {

@@ -29,6 +29,7 @@ ClusterManifest Sample() {
                          .raw_bytes = 5000,
                          .stored_bytes = 2000,
                          .duration_s = 3.25});
+  m.excluded = {"scratch"};
   m.databases.push_back({.name = "slow db",
                          .status = DatabaseStatus::kTimedOut,
                          .error = "timed out after 2 h (--timeout); its files were removed"});
@@ -52,6 +53,7 @@ TEST(ClusterManifest, RoundTripsAndSaysWhatIsMissing) {
   EXPECT_EQ(back->databases.at(1).dir, "");
   EXPECT_EQ(back->tablespaces.at(0).location, "/srv/it's fast");
   EXPECT_FALSE(back->globals.role_passwords);
+  EXPECT_EQ(back->excluded, std::vector<std::string>{"scratch"});
 }
 
 TEST(ClusterManifest, RejectsWhatItCannotRead) {

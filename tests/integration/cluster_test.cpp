@@ -771,6 +771,30 @@ TEST_F(ClusterTest, BadOptionIsAUsageErrorAndNoServerIsACannotConnect) {
   EXPECT_FALSE(fs::exists(tmp.file("b/cluster.json")));
 }
 
+TEST_F(ClusterTest, ExcludeDatabaseLeavesItOut) {
+  TempDir tmp;
+  const std::string dir = tmp.file("excluded");
+  // A quoted pattern keeps its case and spaces; an unquoted one matches as pg_dumpall's does.
+  const std::vector<std::string> args =
+      WithConn(*f_->src, {"backup", "cluster", "--dir", dir, "--exclude-database", "IT_CL_P*",
+                          "--exclude-database", std::string("\"") + kTsDb + "\""});
+  const ProcessResult r = RunDbb(args);
+  ASSERT_EQ(r.exit_code, 0) << CommandText(args) << "\n" << r.Describe();
+  const json c = ReadJsonFile(dir + "/cluster.json");
+  std::set<std::string> names;
+  for (const json& d : c.at("databases")) names.insert(d.at("name").get<std::string>());
+  EXPECT_EQ(names, std::set<std::string>{"postgres"});
+  EXPECT_EQ(c.at("excluded").get<std::set<std::string>>(),
+            (std::set<std::string>{kPagilaDb, kPropsDb, kTsDb}));
+  EXPECT_FALSE(c.at("partial").get<bool>()) << "left out on purpose is not missing";
+
+  const std::vector<std::string> bad = WithConn(
+      *f_->src, {"backup", "cluster", "--dir", tmp.file("bad"), "--exclude-database", "\"open"});
+  const ProcessResult usage = RunDbb(bad);
+  EXPECT_EQ(usage.exit_code, 2) << CommandText(bad) << "\n" << usage.Describe();
+  EXPECT_NE(usage.err.find("--exclude-database"), std::string::npos) << usage.err;
+}
+
 TEST_F(ClusterTest, RestoreIntoAnotherServerReproducesTheCluster) {
   ASSERT_TRUE(f_->restore_failure.empty()) << f_->restore_failure;
   const PgServer& dst = *f_->dst;
