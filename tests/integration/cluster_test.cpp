@@ -729,6 +729,14 @@ TEST_F(ClusterTest, BackupHoldsGlobalsAndEveryDatabase) {
     ExpectManifestMatches(*f_->src, ReadManifest(f_->dir + "/" + sub),
                           f_->before.dbs.at(db).snapshot.tables);
   }
+  // The databases share one page pipeline sized for -j 2: a single -j 2 backup's, not one per
+  // database running at the time.
+  const std::string summary = f_->backup.out;
+  const size_t pipeline = summary.find("page pipeline ");
+  ASSERT_NE(pipeline, std::string::npos) << summary;
+  EXPECT_LT(std::stod(summary.substr(pipeline + 14)), 40.0)
+      << "MiB expected (one pipeline for -j 2, about 23 MiB): " << summary;
+
   const std::string globals = ReadWholeFile(f_->dir + "/globals.sql");
   for (const char* role : {"it_cl_owner", "it_cl_app", "it_cl_reader", "it_cl_spare"}) {
     EXPECT_NE(globals.find(role), std::string::npos) << role << " not in globals.sql";
