@@ -218,6 +218,7 @@ void AddBackupFlags(CLI::App* cmd, BackupFlags* flags) {
                   "file) or external (each distinct content once, in blobs/ named by its "
                   "SHA-256: identical objects are stored once)")
       ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
+      ->option_text("inline|external")
       ->default_str("inline");
   cmd->add_flag("--no-blobs", flags->no_blobs,
                 "leave large objects out (a selection of tables leaves them out too, as "
