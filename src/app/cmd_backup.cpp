@@ -90,7 +90,7 @@ void PrintSummary(const engine::BackupResult& r, const std::string& dir) {
 // Checks the shared flags and turns them into a backup's options (conn, dir, filter and stop
 // are the caller's).
 Result<engine::BackupOptions> ToBackupOptions(const BackupFlags& f) {
-  if (f.jobs < 1 || f.jobs > 256) return Status(StatusCode::kInvalidArgument, "-j: use 1 to 256");
+  DBB_RETURN_IF_ERROR(CheckJobs(f.jobs));
   auto timeout = ParseDurationMs(f.lock_wait_timeout);
   if (!timeout.ok()) return timeout.status().WithContext("--lock-wait-timeout");
   std::optional<uint64_t> chunk_size;  // auto

@@ -30,9 +30,7 @@ struct RestoreFlags {
 
 int RunRestoreSingle(RestoreFlags& f) {
   const std::string cmd = "restore single";
-  if (f.jobs < 1 || f.jobs > 256) {
-    return ReportFailure(cmd, Status(StatusCode::kInvalidArgument, "-j: use 1 to 256"), 0);
-  }
+  if (Status jobs = CheckJobs(f.jobs); !jobs.ok()) return ReportFailure(cmd, jobs, 0);
   if (f.create && !IsPlainDatabaseName(f.target)) {
     return ReportFailure(cmd,
                          Status(StatusCode::kInvalidArgument,
@@ -105,9 +103,7 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseMapping(
 
 int RunRestoreCluster(ClusterFlags& f) {
   const std::string cmd = "restore cluster";
-  if (f.jobs < 1 || f.jobs > 256) {
-    return ReportFailure(cmd, Status(StatusCode::kInvalidArgument, "-j: use 1 to 256"), 0);
-  }
+  if (Status jobs = CheckJobs(f.jobs); !jobs.ok()) return ReportFailure(cmd, jobs, 0);
   auto mapping = ParseMapping(f.tablespace_mapping);
   if (!mapping.ok()) return ReportFailure(cmd, mapping.status(), 0);
   StopSource stop;

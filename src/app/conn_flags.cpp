@@ -18,4 +18,9 @@ bool IsPlainDatabaseName(const std::string& name) {
          name.rfind("postgres://", 0) != 0;
 }
 
+Status CheckJobs(int jobs) {
+  if (jobs >= 1 && jobs <= 256) return Status::Ok();
+  return Status(StatusCode::kInvalidArgument, "-j: use 1 to 256");
+}
+
 }  // namespace dbb::app

@@ -5,12 +5,16 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/status.h"
 #include "pg/connection.h"
 
 namespace dbb::app {
 
 // Adds -h/--host, -p/--port, -U/--username to `cmd`, stored into `params`.
 void AddConnFlags(CLI::App* cmd, pg::ConnParams* params);
+
+// -j: kInvalidArgument unless 1 to 256 connections.
+Status CheckJobs(int jobs);
 
 // Plain database name (not a conninfo string or URI): what CREATE DATABASE needs.
 bool IsPlainDatabaseName(const std::string& name);

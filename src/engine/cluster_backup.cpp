@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <mutex>
 
 #include "common/log.h"
 #include "common/timing.h"
@@ -79,9 +78,9 @@ class DatabaseBackup {
     const int link = o_.stop->OnStop([&stop] { stop.Request("the cluster backup was stopped"); });
     const std::string what = "database \"" + entry_->name + "\"";
     Result<BackupResult> result = Status(StatusCode::kInternal, "not run");
+    const std::string timed_out = "timed out after " + DescribeDuration(o_.timeout_ms);
     {
-      const StopTimer timer(&stop, std::chrono::milliseconds(o_.timeout_ms),
-                            "timed out after " + DescribeDuration(o_.timeout_ms));
+      const StopTimer timer(&stop, std::chrono::milliseconds(o_.timeout_ms), timed_out);
       log::Info(what + ": backing up with " + std::to_string(connections) + " connection" +
                 (connections > 1 ? "s" : ""));
       BackupOptions b = o_.database;
@@ -94,8 +93,7 @@ class DatabaseBackup {
       result = RunBackup(b);
       if (!result.ok() && timer.fired()) {
         entry_->status = DatabaseStatus::kTimedOut;
-        entry_->error = "timed out after " + DescribeDuration(o_.timeout_ms) +
-                        " (--timeout); its files were removed";
+        entry_->error = timed_out + " (--timeout); its files were removed";
       }
     }
     o_.stop->Unregister(link);
