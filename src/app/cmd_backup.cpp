@@ -26,9 +26,12 @@ struct BackupFlags {
   std::string dir;
   int jobs = 2;
   std::string lock_wait_timeout = "0";
+  int retries = 3;
   std::string chunk_size = "auto";
   engine::BlobMode blob_mode = engine::BlobMode::kInline;
   bool no_blobs = false;
+  bool resume = false;
+  bool force = false;
   PipelineFlags pipeline;
 };
 
@@ -46,6 +49,8 @@ struct ClusterFlags {
 };
 
 constexpr uint64_t kMinChunkSize = 1000 * 1000;
+// More retries than this only hide a server that keeps ending sessions.
+constexpr int kMaxRetries = 100;
 
 std::string FormatSeconds(double s) {
   char buf[32];
@@ -104,6 +109,11 @@ Result<engine::BackupOptions> ToBackupOptions(const BackupFlags& f) {
         StatusCode::kInvalidArgument,
         "--chunk-size " + f.chunk_size + ": use at least 1MB (or 0 to never split tables)");
   }
+  if (f.retries < 0 || f.retries > kMaxRetries) {
+    return Status(StatusCode::kInvalidArgument, "--retries " + std::to_string(f.retries) +
+                                                    ": use 0 (none) to " +
+                                                    std::to_string(kMaxRetries));
+  }
   auto pipeline = ToPipelineOptions(f.pipeline);
   if (!pipeline.ok()) return pipeline.status();
   return engine::BackupOptions{.jobs = f.jobs,
@@ -111,7 +121,10 @@ Result<engine::BackupOptions> ToBackupOptions(const BackupFlags& f) {
                                .chunk_size = chunk_size,
                                .blobs = !f.no_blobs,
                                .blob_mode = f.blob_mode,
-                               .pipeline = pipeline.value()};
+                               .pipeline = pipeline.value(),
+                               .retries = f.retries,
+                               .resume = f.resume,
+                               .force = f.force};
 }
 
 int RunBackupSingle(SingleFlags& f) {
@@ -227,6 +240,22 @@ void AddBackupFlags(CLI::App* cmd, BackupFlags* flags) {
                   "fail if a table's ACCESS SHARE lock is not granted within this time (e.g. "
                   "30s, 5min; 0 = wait forever, as pg_dump)")
       ->capture_default_str();
+  cmd->add_option("--retries", flags->retries,
+                  "a data connection lost mid-copy (session ended, network cut) is replaced and "
+                  "its table file or chunk copied again under the same snapshot, up to this "
+                  "many times per file, waiting 1, 2, 4 ... s (at most 30 s) between tries; 0 = "
+                  "fail at once. A lost coordinator connection always stops the backup: the "
+                  "snapshot is gone")
+      ->capture_default_str();
+  cmd->add_flag("--resume", flags->resume,
+                "complete an interrupted backup in --dir (killed, stopped, disk full): files it "
+                "finished that still match its journal are kept, the rest is copied in a new "
+                "snapshot (the manifest then says the backup is not one point in time and which "
+                "files came from which snapshot). Same options as the first run; without an "
+                "interrupted backup in --dir, a new backup is made");
+  cmd->add_flag("--force", flags->force,
+                "start even when the estimated size (relation sizes, half of it once "
+                "compressed) is more than the free space at --dir");
   AddPipelineFlags(cmd, &flags->pipeline);
 }
 

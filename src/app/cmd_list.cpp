@@ -8,6 +8,7 @@
 #include "common/units.h"
 #include "engine/cluster_manifest.h"
 #include "engine/manifest.h"
+#include "engine/sealed_json.h"
 
 namespace dbb::app {
 namespace {
@@ -17,6 +18,11 @@ struct ListFlags {
   bool json = false;
   size_t max_tables = 20;
 };
+
+// The manifest as the backup wrote it: sealed from format 5 on (its checksum included).
+std::string AsWritten(const std::string& json, int format_version) {
+  return format_version >= engine::kSealedSinceFormatVersion ? engine::SealJson(json) : json;
+}
 
 double Ratio(uint64_t raw, uint64_t stored) {
   return static_cast<double>(raw) / static_cast<double>(std::max<uint64_t>(1, stored));
@@ -53,7 +59,7 @@ int RunListCluster(const ListFlags& f) {
     damaged = db.ok() ? engine::CheckFilesPresent(dir, db.value()) : db.status();
   }
   if (f.json) {
-    std::fputs(engine::ToJson(c).c_str(), stdout);
+    std::fputs(AsWritten(engine::ToJson(c), c.format_version).c_str(), stdout);
   } else {
     const size_t missing = c.missing();
     const std::string state = !damaged.ok() ? "DAMAGED"
@@ -103,13 +109,14 @@ int RunList(const ListFlags& f) {
   if (!m.ok()) return ReportFailure("list", m.status(), 0);
   const Status files = engine::CheckFilesPresent(f.dir, m.value());
   if (f.json) {
-    std::fputs(engine::ToJson(m.value()).c_str(), stdout);
+    std::fputs(AsWritten(engine::ToJson(m.value()), m->format_version).c_str(), stdout);
     return files.ok() ? kExitOk : ReportFailure("list", files, 0);
   }
   const engine::Manifest& b = m.value();
   const char* state = !b.complete ? "INCOMPLETE" : files.ok() ? "complete" : "DAMAGED";
   const std::string consistency =
-      b.consistent ? "one point in time (snapshot " + b.snapshot + ")" : "NOT one point in time";
+      b.consistent ? "one point in time (snapshot " + b.snapshot + ")"
+                   : "NOT one point in time (resumed): " + engine::DescribeSnapshots(b);
   std::printf(
       "backup %s: %s\n"
       "  database \"%s\" on PostgreSQL %s, taken %s to %s (%.1f s)\n"

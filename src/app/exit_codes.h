@@ -14,7 +14,9 @@ enum ExitCode : int {
   kExitPartial = 3,        // cluster backup/restore finished, some databases missing (listed)
   kExitVerifyFailed = 4,   // verify found problems (each one is printed)
   kExitUnavailable = 5,    // the command exists but is not implemented in this version
-  kExitConnection = 6,     // cannot connect: server unreachable, authentication, no such database
+  kExitConnection = 6,     // cannot connect: server unreachable, authentication, no such database;
+                           // or a connection was lost (the coordinator, a data connection after
+                           // its retries)
   kExitRefused = 7,        // the destination is not safe to write (backup dir or target database
                            // not empty, not writable); nothing was changed
   kExitInterrupted = 130,  // 128 + the signal: 130 for SIGINT, 143 for SIGTERM; no manifest

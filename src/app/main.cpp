@@ -8,6 +8,7 @@
 #include "app/cmd_bench.h"
 #include "app/cmd_list.h"
 #include "app/cmd_restore.h"
+#include "app/cmd_verify.h"
 #include "app/exit_codes.h"
 #include "common/log.h"
 #include "pg/libpq_info.h"
@@ -67,7 +68,7 @@ int Main(int argc, char** argv) {
   restore->require_subcommand(1);
   AddRestoreSingleCommand(restore, &exit_code);
   AddRestoreClusterCommand(restore, &exit_code);
-  AddPendingCommand(&app, "verify", "Check a backup directory without a database", &exit_code);
+  AddVerifyCommand(app, &exit_code);
   AddListCommand(app, &exit_code);
   AddPendingCommand(&app, "tune", "Audit (--check) or apply (--apply) host settings", &exit_code);
   AddBenchCommand(app, &exit_code);

@@ -5,10 +5,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -19,7 +23,11 @@
 #include "engine/blob_backup.h"
 #include "engine/blob_stream.h"
 #include "engine/connection_workers.h"
+#include "engine/coordinator_watch.h"
+#include "engine/journal.h"
+#include "engine/resume.h"
 #include "engine/run_state.h"
+#include "engine/space_check.h"
 #include "io/file_reader.h"
 #include "io/small_file.h"
 #include "pg/catalog.h"
@@ -98,14 +106,11 @@ struct WorkUnit {
   uint64_t estimate_bytes = 0;
 };
 
-// One manifest entry per table, in the catalog's order (largest first), with its files; and the
-// work units of all tables, largest first, so that one large table is spread over every worker.
-std::vector<WorkUnit> PlanTables(const pg::Connection& conn, const pg::Catalog& catalog,
-                                 uint64_t chunk_size, const char* suffix,
-                                 std::vector<TableEntry>* entries) {
+// One manifest entry per table, in the catalog's order (largest first), with its files.
+void PlanTables(const pg::Connection& conn, const pg::Catalog& catalog, uint64_t chunk_size,
+                const char* suffix, std::vector<TableEntry>* entries) {
   const bool can_split = conn.server_version_num() >= pg::kTidRangeScanVersion;
   bool said = false;
-  std::vector<WorkUnit> units;
   for (size_t i = 0; i < catalog.tables.size(); ++i) {
     const pg::TableInfo& t = catalog.tables[i];
     auto ranges = SplitTable(t, chunk_size);
@@ -129,9 +134,23 @@ std::vector<WorkUnit> PlanTables(const pg::Connection& conn, const pg::Catalog& 
     for (size_t c = 0; c < ranges.size(); ++c) {
       entry.files.push_back(
           {.file = DataFileName(i + 1, t, c + 1, ranges.size(), suffix), .blocks = ranges[c]});
-      units.push_back({.table = i, .file = c, .estimate_bytes = t.size_bytes / ranges.size()});
     }
     entries->push_back(std::move(entry));
+  }
+}
+
+// The work units of the files not yet finished (all but those a resumed backup keeps), largest
+// first, so that one large table is spread over every worker.
+std::vector<WorkUnit> UnfinishedUnits(const pg::Catalog& catalog,
+                                      const std::vector<TableEntry>& entries) {
+  std::vector<WorkUnit> units;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const std::vector<DataFile>& files = entries[i].files;
+    for (size_t f = 0; f < files.size(); ++f) {
+      if (files[f].snapshot != 0) continue;
+      units.push_back(
+          {.table = i, .file = f, .estimate_bytes = catalog.tables[i].size_bytes / files.size()});
+    }
   }
   std::stable_sort(units.begin(), units.end(), [](const WorkUnit& a, const WorkUnit& b) {
     return a.estimate_bytes > b.estimate_bytes;
@@ -173,12 +192,23 @@ Status PlanLargeObjects(const BackupOptions& o, pg::Connection& coordinator, uin
   return Status::Ok();
 }
 
+// This run among the runs of one backup: its number, the interrupted backup it resumes, and the
+// journal it records finished files in.
+struct RunJournal {
+  int run = 1;
+  std::optional<Journal> previous;        // --resume of an interrupted backup
+  std::unique_ptr<JournalWriter> writer;  // once the plan is laid out
+  uint64_t estimate_bytes = 0;            // what this run should store (space_check.h)
+  std::atomic<uint64_t> stored_bytes{0};  // what its finished files hold
+};
+
 // Copies tables' files (a whole table or a chunk) on the data connections, and keeps what
 // --verbose reports. Thread-safe: CopyFile runs on every connection at once.
 class DataCopier {
  public:
-  DataCopier(const BackupOptions& options, compress::Pipeline* pipeline, RunState* run)
-      : options_(options), pipeline_(pipeline), run_(run) {}
+  DataCopier(const BackupOptions& options, compress::Pipeline* pipeline, RunState* run,
+             RunJournal* journal)
+      : options_(options), pipeline_(pipeline), run_(run), journal_(journal) {}
 
   // "io_uring, O_DIRECT": how the data files were written. Call after the copies.
   std::string DescribeIo() const {
@@ -217,6 +247,9 @@ class DataCopier {
     file.members = stats->members;
     file.crc32c = stats->crc32c;
     file.seconds = SecondsSince(start);
+    DBB_RETURN_IF_ERROR(journal_->writer->Done(file, journal_->run));
+    file.snapshot = static_cast<size_t>(journal_->run);
+    journal_->stored_bytes += file.stored_bytes;
     {
       std::lock_guard<std::mutex> lock(io_mu_);
       io_ = stats->io;
@@ -230,14 +263,29 @@ class DataCopier {
   const BackupOptions& options_;
   compress::Pipeline* pipeline_;
   RunState* run_;
+  RunJournal* journal_;
   std::atomic<uint64_t> copy_ns_{0};    // in COPY, all connections
   std::atomic<uint64_t> append_ns_{0};  // of which handing bytes to the pipeline
   std::mutex io_mu_;
   io::IoChoice io_;  // of the last file written (the same for all: one directory)
 };
 
+// "public"."t" as PQescapeIdentifier writes it, for messages made without a connection.
+std::string QuotedName(const std::string& schema, const std::string& name) {
+  auto quote = [](const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+    return out + "\"";
+  };
+  return quote(schema) + "." + quote(name);
+}
+
 // The data phase: every table file and blob file is one task on the -j connections, each with the
-// snapshot imported; largest first across both.
+// snapshot imported; largest first across both. A file whose connection is lost is copied again on
+// a new one (o.retries).
 void CopyData(const BackupOptions& o, const pg::Catalog& catalog,
               const std::vector<WorkUnit>& units, DataCopier& copier, BlobCopier& blob_copier,
               RunState& run, Manifest* m) {
@@ -245,19 +293,27 @@ void CopyData(const BackupOptions& o, const pg::Catalog& catalog,
   for (const WorkUnit& u : units) {
     DataFile* file = &m->tables[u.table].files[u.file];
     const pg::TableInfo* table = &catalog.tables[u.table];
-    tasks.push_back({u.estimate_bytes, [&copier, table, file](pg::Connection& conn) {
+    const size_t chunks = m->tables[u.table].files.size();
+    tasks.push_back({u.estimate_bytes,
+                     [&copier, table, file](pg::Connection& conn) {
                        return copier.CopyFile(conn, *table, *file);
-                     }});
+                     },
+                     "copying table " + QuotedName(table->schema, table->name) +
+                         (chunks > 1 ? " (chunk " + std::to_string(u.file + 1) + " of " +
+                                           std::to_string(chunks) + ")"
+                                     : "")});
   }
   for (BlobFile& f : m->large_objects.files) {
-    tasks.push_back(
-        {f.bytes + f.data.rows * kBlobObjectCostBytes,
-         [&blob_copier, &f](pg::Connection& conn) { return blob_copier.Copy(conn, f); }});
+    tasks.push_back({f.bytes + f.data.rows * kBlobObjectCostBytes,
+                     [&blob_copier, &f](pg::Connection& conn) { return blob_copier.Copy(conn, f); },
+                     "copying large objects " + std::to_string(f.first_oid) + ".." +
+                         std::to_string(f.last_oid) + " (" + f.data.file + ")"});
   }
-  RunOnConnections(
-      o.conn, o.jobs,
-      [snapshot = m->snapshot](pg::Connection& conn) { return pg::ImportSnapshot(conn, snapshot); },
-      std::move(tasks), &run);
+  RunOnConnections(o.conn, o.jobs,
+                   [snapshot = m->snapshot](pg::Connection& conn) {
+                     return ImportBackupSnapshot(conn, snapshot);
+                   },
+                   std::move(tasks), &run, {.retries = o.retries});
 }
 
 }  // namespace
@@ -275,9 +331,104 @@ compress::PipelineOptions BackupPipelineOptions(const compress::PipelineOptions&
 
 namespace {
 
+// What must not change between the runs of one backup (journal.h).
+JournalIdentity IdentityOf(const BackupOptions& o, const Manifest& m) {
+  return {.database = m.database,
+          .compression = m.compression.engine + " level " + std::to_string(m.compression.level),
+          .selection = o.filter.Describe(),
+          .large_objects = !o.blobs || !o.filter.empty() ? "none" : BlobModeName(o.blob_mode)};
+}
+
+Status CheckSameBackup(const BackupOptions& o, const Manifest& m, const Journal& previous) {
+  const JournalIdentity now = IdentityOf(o, m);
+  const JournalIdentity& then = previous.identity;
+  if (now == then) return Status::Ok();
+  auto differs = [](const char* what, const std::string& a, const std::string& b) {
+    return a == b ? std::string() : std::string("; ") + what + ": " + a + " then, " + b + " now";
+  };
+  return Status(StatusCode::kInvalidArgument,
+                "--resume: the interrupted backup in " + o.dir + " was made with other options" +
+                    differs("database", then.database, now.database) +
+                    differs("compression", then.compression, now.compression) +
+                    differs("selection", then.selection.empty() ? "none" : then.selection,
+                            now.selection.empty() ? "none" : now.selection) +
+                    differs("large objects", then.large_objects, now.large_objects) +
+                    ". Run it with the same options, or remove " + o.dir + " to start over");
+}
+
+// Keeps what earlier runs finished (resume.h) and says so.
+Status KeepFinished(const BackupOptions& o, const Journal& previous,
+                    std::vector<TableEntry>* tables) {
+  auto kept = KeepEarlierFiles(o.dir, previous, o.jobs, tables);
+  if (!kept.ok()) return kept.status();
+  log::Info("resuming the interrupted backup in " + o.dir + ": " + std::to_string(kept->files) +
+            " finished files of " + std::to_string(kept->table_oids.size()) + " tables kept (" +
+            FormatBytes(kept->stored_bytes) + "); everything else is copied in a new snapshot");
+  return Status::Ok();
+}
+
+// Pre-flight: the estimated size of what is left to copy against the free space.
+Status CheckSpace(const BackupOptions& o, const std::vector<WorkUnit>& units, const Manifest& m,
+                  RunJournal* journal) {
+  uint64_t source = m.large_objects.included ? m.large_objects.bytes : 0;
+  for (const WorkUnit& u : units) source += u.estimate_bytes;
+  journal->estimate_bytes = EstimateStoredBytes(source);
+  log::Verbose("estimated backup size: " + FormatBytes(journal->estimate_bytes) + " (" +
+               FormatBytes(source) + " to copy)");
+  if (o.force) return Status::Ok();
+  return CheckFreeSpace(o.dir, source, journal->estimate_bytes);
+}
+
+// Opens the journal (a new one, or the interrupted backup's) and records this run and its plan.
+Status StartJournal(const BackupOptions& o, const Manifest& m, RunState& run, RunJournal* journal) {
+  auto writer = journal->previous ? JournalWriter::Append(o.dir, *journal->previous)
+                                  : JournalWriter::Create(o.dir, IdentityOf(o, m));
+  if (!writer.ok()) return writer.status();
+  if (!journal->previous) run.AddCreated(o.dir + "/" + kJournalName);
+  journal->writer = std::move(writer.value());
+  std::vector<PlannedTable> plan;
+  for (const TableEntry& t : m.tables) {
+    PlannedTable& p = plan.emplace_back(PlannedTable{.oid = t.oid,
+                                                     .schema = t.schema,
+                                                     .name = t.name,
+                                                     .columns = t.columns,
+                                                     .binary = t.binary});
+    for (const DataFile& f : t.files) p.files.push_back({.file = f.file, .blocks = f.blocks});
+  }
+  return journal->writer->BeginRun(
+      {.run = journal->run, .snapshot = m.snapshot, .started_at = m.started_at}, plan);
+}
+
+// The manifest's snapshots (oldest first) and each file's index among them; files still carry
+// the number of the run that read them.
+void RecordSnapshots(const RunJournal& journal, Manifest* m) {
+  std::map<int, size_t> index;
+  for (const TableEntry& t : m->tables) {
+    for (const DataFile& f : t.files) index[static_cast<int>(f.snapshot)] = 0;
+  }
+  index[journal.run] = 0;  // schema, sequences and large objects are always this run's
+  m->snapshots.clear();
+  for (auto& [run, i] : index) {
+    i = m->snapshots.size();
+    if (run == journal.run) {
+      m->snapshots.push_back({.snapshot = m->snapshot, .started_at = m->started_at});
+      continue;
+    }
+    for (const JournalRun& r : journal.previous->runs) {
+      if (r.run == run)
+        m->snapshots.push_back({.snapshot = r.snapshot, .started_at = r.started_at});
+    }
+  }
+  for (TableEntry& t : m->tables) {
+    for (DataFile& f : t.files) f.snapshot = index[static_cast<int>(f.snapshot)];
+  }
+  for (BlobFile& b : m->large_objects.files) b.data.snapshot = index[journal.run];
+  m->consistent = m->snapshots.size() == 1;
+}
+
 // Everything after the snapshot is exported, while the coordinator holds it.
 Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, RunState& run,
-                        BackupResult* result) {
+                        RunJournal& journal, BackupResult* result) {
   Manifest& m = result->manifest;
   // Locks every table ACCESS SHARE (as pg_dump does) before it reads their sizes.
   auto catalog = pg::ReadCatalog(coordinator, o.lock_wait_timeout_ms, o.filter);
@@ -294,8 +445,11 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
   const bool blobs = IncludeLargeObjects(o, catalog->large_objects);
 
   const std::string data_dir = o.dir + "/" + kDataDirName;
-  if (::mkdir(data_dir.c_str(), 0700) != 0) return Status::FromErrno(errno, "create " + data_dir);
-  run.AddCreated(data_dir);
+  if (::mkdir(data_dir.c_str(), 0700) == 0) {
+    run.AddCreated(data_dir);
+  } else if (errno != EEXIST || !journal.previous) {
+    return Status::FromErrno(errno, "create " + data_dir);
+  }
   // External large objects write a content file while their unit's file is open.
   const bool external = blobs && o.blob_mode == BlobMode::kExternal;
   std::unique_ptr<compress::Pipeline> own_pipeline;
@@ -312,17 +466,20 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
   result->pipeline_memory_bytes = pipeline->memory_bytes();
   const uint64_t chunk_size = ChunkSize(o, catalog.value());
   const char* suffix = compress::FileSuffix(pipeline->options().codec.engine);
-  std::vector<WorkUnit> units =
-      PlanTables(coordinator, catalog.value(), chunk_size, suffix, &m.tables);
-  for (const TableEntry& t : m.tables) {
-    for (const DataFile& f : t.files) run.AddCreated(o.dir + "/" + f.file);
+  PlanTables(coordinator, catalog.value(), chunk_size, suffix, &m.tables);
+  if (journal.previous) DBB_RETURN_IF_ERROR(KeepFinished(o, *journal.previous, &m.tables));
+  std::vector<WorkUnit> units = UnfinishedUnits(catalog.value(), m.tables);
+  for (const WorkUnit& u : units) {
+    run.AddCreated(o.dir + "/" + m.tables[u.table].files[u.file].file);
   }
-  log::Verbose(std::to_string(units.size()) + " files for " + std::to_string(m.tables.size()) +
-               " tables (--chunk-size " + FormatBytes(chunk_size) + (o.chunk_size ? "" : ", auto") +
-               ")");
+  log::Verbose(std::to_string(units.size()) + " files to copy for " +
+               std::to_string(m.tables.size()) + " tables (--chunk-size " +
+               FormatBytes(chunk_size) + (o.chunk_size ? "" : ", auto") + ")");
   if (blobs) {
     DBB_RETURN_IF_ERROR(PlanLargeObjects(o, coordinator, chunk_size, suffix, run, &m));
   }
+  DBB_RETURN_IF_ERROR(CheckSpace(o, units, m, &journal));
+  DBB_RETURN_IF_ERROR(StartJournal(o, m, run, &journal));
   BlobCopier blob_copier(o.dir, o.blob_mode, suffix, pipeline, &run);
   if (blobs) DBB_RETURN_IF_ERROR(blob_copier.Prepare());
 
@@ -336,8 +493,11 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
                                              .stop = run.stop()});
     if (!st.ok()) run.Fail(st);
   });
-  DataCopier copier(o, pipeline, &run);
-  CopyData(o, catalog.value(), units, copier, blob_copier, run, &m);
+  DataCopier copier(o, pipeline, &run, &journal);
+  {
+    const CoordinatorWatch watch(coordinator, &run);
+    CopyData(o, catalog.value(), units, copier, blob_copier, run, &m);
+  }
   schema_thread.join();
   DBB_RETURN_IF_ERROR(run.status());
   if (blobs) blob_copier.Summarize(&m.large_objects);
@@ -389,6 +549,84 @@ std::string UtcNow() {
   return buf;
 }
 
+namespace {
+
+// The backup directory: new or empty, or with --resume one holding an interrupted backup (its
+// journal is read into `journal`). True when this run created it.
+Result<bool> PrepareBackupDir(const BackupOptions& o, RunJournal* journal) {
+  struct stat st {};
+  const bool interrupted = ::stat((o.dir + "/" + kJournalName).c_str(), &st) == 0;
+  const bool complete = ::stat((o.dir + "/" + kManifestName).c_str(), &st) == 0;
+  if (o.resume && complete) {
+    return Status(StatusCode::kRefused,
+                  "backup dir " + o.dir + " holds a complete backup: nothing to resume");
+  }
+  if (!interrupted || complete) {
+    if (o.resume) log::Info("no interrupted backup in " + o.dir + ": starting a new one");
+    return io::PrepareEmptyDir(o.dir);
+  }
+  if (!o.resume) {
+    return Status(StatusCode::kRefused,
+                  "backup dir " + o.dir + " holds an interrupted backup (" + kJournalName +
+                      "): run the same command with --resume to complete it, or remove " + o.dir +
+                      " to start over");
+  }
+  auto previous = ReadJournal(o.dir);
+  if (!previous.ok()) return previous.status();
+  journal->run = previous->runs.empty() ? 1 : previous->runs.back().run + 1;
+  journal->previous = std::move(previous.value());
+  return false;
+}
+
+size_t FileCount(const std::vector<TableEntry>& tables) {
+  size_t n = 0;
+  for (const TableEntry& t : tables) n += t.files.size();
+  return n;
+}
+
+// After a failure or stop: with finished files on record, they stay with the journal and
+// everything else goes (resume.h), and the error says how to complete the backup; else
+// everything this run created goes.
+Status LeaveUnfinished(const BackupOptions& o, const Manifest& m, const RunJournal& journal,
+                       RunState& run) {
+  Status failed = run.status();
+  const std::set<std::string> finished = FinishedFiles(m.tables);
+  if (journal.writer == nullptr || finished.empty()) {
+    run.RemoveCreated();
+    return failed;
+  }
+  if (Status pruned = PruneUnfinished(o.dir, finished); !pruned.ok()) {
+    log::Warn("removing the unfinished files: " + pruned.message());
+  }
+  std::string hint = o.dir + " holds an unfinished backup (" + std::to_string(finished.size()) +
+                     " of " + std::to_string(FileCount(m.tables)) + " data files finished, kept)";
+  if (failed.code() == StatusCode::kNoSpace) {
+    const uint64_t stored = journal.stored_bytes.load();
+    auto free_bytes = FreeBytes(o.dir);
+    hint = "about " +
+           FormatBytes(journal.estimate_bytes > stored ? journal.estimate_bytes - stored : 0) +
+           " more is needed to finish (estimate; " + FormatBytes(stored) + " written by this run" +
+           (free_bytes.ok() ? ", " + FormatBytes(free_bytes.value()) + " free now" : "") + "). " +
+           hint + ": free space, then run the same command with --resume";
+  } else {
+    hint += ": run the same command with --resume to complete it, or remove " + o.dir;
+  }
+  return Status(failed.code(), failed.message() + "\n" + hint, failed.sys_errno());
+}
+
+// The journal goes once the manifest is written; if it stays (a crash in between), the
+// manifest still says the backup is complete.
+void ForgetJournal(const std::string& dir) {
+  const std::string path = dir + "/" + kJournalName;
+  if (::unlink(path.c_str()) != 0) {
+    log::Warn("could not remove " + path + ": " + std::strerror(errno));
+    return;
+  }
+  if (Status st = io::FsyncDir(dir); !st.ok()) log::Warn(st.message());
+}
+
+}  // namespace
+
 Result<BackupResult> RunBackup(const BackupOptions& o) {
   DBB_CHECK(o.stop != nullptr && o.jobs >= 1);
   const SteadyClock::time_point start = SteadyClock::now();
@@ -403,29 +641,32 @@ Result<BackupResult> RunBackup(const BackupOptions& o) {
   RunState run(o.stop);
   auto coordinator = pg::Connection::Open(o.conn);
   if (!coordinator.ok()) return coordinator.status();
-  auto created = io::PrepareEmptyDir(o.dir);
+  RunJournal journal;
+  auto created = PrepareBackupDir(o, &journal);
   if (!created.ok()) return created.status();
   if (created.value()) run.AddCreated(o.dir);
   const int cancel_id = o.stop->OnStop([c = &coordinator.value()] { c->Cancel(); });
   Status st = ReadServerFacts(coordinator.value(), &m);
+  if (st.ok() && journal.previous) st = CheckSameBackup(o, m, *journal.previous);
   if (st.ok()) {
     auto snapshot = pg::ExportSnapshot(coordinator.value());
     st = snapshot.ok() ? Status::Ok() : snapshot.status();
     if (st.ok()) m.snapshot = snapshot.value();
   }
-  if (st.ok()) st = BackupAtSnapshot(o, coordinator.value(), run, &result);
+  if (st.ok()) st = BackupAtSnapshot(o, coordinator.value(), run, journal, &result);
   if (st.ok()) {
     m.complete = true;
     m.finished_at = UtcNow();
     m.duration_s = SecondsSince(start);
+    RecordSnapshots(journal, &m);
     st = WriteManifest(o.dir, m);
   }
   o.stop->Unregister(cancel_id);
   if (!st.ok()) {
     run.Fail(st);
-    run.RemoveCreated();
-    return run.status();
+    return LeaveUnfinished(o, m, journal, run);
   }
+  ForgetJournal(o.dir);
   // The snapshot may go now: everything it guarded is on disk.
   if (Status end = coordinator.value().Exec("COMMIT"); !end.ok()) {
     log::Warn("ending the snapshot transaction: " + end.message());

@@ -12,8 +12,10 @@
 //                                          -> DIR/data/blobs.NNNN.gz (+ DIR/blobs/ external)
 //   DIR/manifest.json, written last and atomically
 //
-// On any failure or stop request the workers stop, no manifest is written and the files this run
-// created are removed, so nothing in DIR looks like a backup.
+// DIR/backup.journal (journal.h) records the plan and each finished file as the run goes. On any
+// failure or stop request the workers stop and no manifest is written, so nothing in DIR looks
+// like a backup: unfinished files are removed; finished ones stay with the journal when there
+// are any, for `resume` (resume.h) to keep, else everything the run created goes.
 #pragma once
 
 #include <cstdint>
@@ -50,6 +52,16 @@ struct BackupOptions {
   // databases), made for all their connections; nullptr: this backup makes its own from
   // `pipeline`.
   compress::Pipeline* shared_pipeline = nullptr;
+  // A data connection lost under a file (the server ended the session, the network failed) is
+  // replaced and the file copied again under the same snapshot, at most this many times per file
+  // (connection_workers.h RetryPolicy); 0: a lost connection fails the backup.
+  int retries = 3;
+  // `dir` may hold an interrupted backup of the same database and options (a journal): its
+  // finished files are kept and the rest is copied in a new snapshot. Without an interrupted
+  // backup there, a new one is made as usual.
+  bool resume = false;
+  // Start even when the estimated size exceeds the free space (space_check.h).
+  bool force = false;
   StopSource* stop = nullptr;  // required
 };
 

@@ -106,6 +106,21 @@ class BlobCopier::UnitWriter {
     return WriteSmall({objects.data() + small_begin, objects.size() - small_begin});
   }
 
+  // After the unit's file is closed: its contents count.
+  void Commit() {
+    c_.distinct_ += distinct_;
+    c_.content_stored_bytes_ += stored_bytes_;
+    c_.saved_bytes_ += saved_bytes_;
+  }
+
+  // After a failure: the contents this try stored stay on disk, uncounted, for the next try of
+  // this unit (or another unit with the same content) to find and count.
+  void Orphan() {
+    std::lock_guard<std::mutex> lock(c_.orphans_mu_);
+    for (auto& [hex, stored_bytes] : stored_) c_.orphans_[hex] = stored_bytes;
+    stored_.clear();
+  }
+
  private:
   Status WriteSmall(std::span<const pg::LargeObject> group) {
     return pg::ReadSmallObjects(
@@ -167,7 +182,7 @@ class BlobCopier::UnitWriter {
         c_.dir_ + "/" + BlobContentPath(hex, c_.suffix_),
         std::string_view(reinterpret_cast<const char*>(packed_.data()), n.value()));
     if (!written.ok()) return written.status();
-    Count(written.value(), content.size(), n.value());
+    Count(hex, written.value(), content.size(), n.value());
     return Status::Ok();
   }
 
@@ -179,12 +194,23 @@ class BlobCopier::UnitWriter {
     return Status::Ok();
   }
 
-  void Count(bool stored, uint64_t size, uint64_t stored_bytes) {
+  // A content found in place that a failed try stored is this unit's to count.
+  void Count(const std::string& hex, bool stored, uint64_t size, uint64_t stored_bytes) {
+    if (!stored) {
+      std::lock_guard<std::mutex> lock(c_.orphans_mu_);
+      const auto orphan = c_.orphans_.find(hex);
+      if (orphan != c_.orphans_.end()) {
+        stored = true;
+        stored_bytes = orphan->second;
+        c_.orphans_.erase(orphan);
+      }
+    }
     if (stored) {
-      ++c_.distinct_;
-      c_.content_stored_bytes_ += stored_bytes;
+      ++distinct_;
+      stored_bytes_ += stored_bytes;
+      stored_.emplace_back(hex, stored_bytes);
     } else {
-      c_.saved_bytes_ += size;
+      saved_bytes_ += size;
     }
   }
 
@@ -198,7 +224,7 @@ class BlobCopier::UnitWriter {
     if (!linked && errno != EEXIST) {
       return Status::FromErrno(errno, "link " + incoming_ + " to " + path);
     }
-    Count(linked, size, stored_bytes);
+    Count(hex, linked, size, stored_bytes);
     if (::unlink(incoming_.c_str()) != 0) return Status::FromErrno(errno, "remove " + incoming_);
     return Status::Ok();
   }
@@ -209,6 +235,12 @@ class BlobCopier::UnitWriter {
   const std::string incoming_;
   std::unique_ptr<compress::Compressor> compressor_;  // small external contents
   std::vector<std::byte> packed_;
+  // This try's counts (Commit) and the contents it stored or claimed, with their stored sizes
+  // (Orphan).
+  uint64_t distinct_ = 0;
+  uint64_t stored_bytes_ = 0;
+  uint64_t saved_bytes_ = 0;
+  std::vector<std::pair<std::string, uint64_t>> stored_;
 };
 
 Status BlobCopier::Prepare() {
@@ -263,10 +295,15 @@ Status BlobCopier::Copy(pg::Connection& conn, BlobFile& file) {
   }
   if (!st.ok()) {
     out.value()->Abort();
+    writer.Orphan();
     return st.WithContext(what);
   }
   auto stats = out.value()->Close();
-  if (!stats.ok()) return stats.status().WithContext(what);
+  if (!stats.ok()) {
+    writer.Orphan();
+    return stats.status().WithContext(what);
+  }
+  writer.Commit();
   file.data.raw_bytes = stats->raw_bytes;
   file.data.stored_bytes = stats->stored_bytes;
   file.data.members = stats->members;

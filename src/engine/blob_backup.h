@@ -12,7 +12,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -35,7 +37,9 @@ struct BlobPlanOptions {
 Status PlanBlobs(pg::Connection& coordinator, const BlobPlanOptions& options,
                  LargeObjects* large_objects);
 
-// Copies units on the data connections. Thread-safe: one Copy per unit, concurrently.
+// Copies units on the data connections. Thread-safe: one Copy per unit, concurrently. A unit
+// whose Copy failed (a lost connection) may be copied again: its blob file is written anew, and
+// the external contents it stored before failing are neither written nor counted twice.
 class BlobCopier {
  public:
   BlobCopier(std::string dir, BlobMode mode, const char* suffix, compress::Pipeline* pipeline,
@@ -63,6 +67,11 @@ class BlobCopier {
   std::atomic<uint64_t> distinct_{0};
   std::atomic<uint64_t> saved_bytes_{0};
   std::atomic<uint64_t> content_stored_bytes_{0};
+  // External contents stored by a Copy that then failed, by hex SHA-256, with their stored
+  // size: not counted yet. The first unit to find one of them in place counts it as its own.
+  // At most a unit's objects per failed Copy.
+  std::mutex orphans_mu_;
+  std::unordered_map<std::string, uint64_t> orphans_;
 };
 
 }  // namespace dbb::engine

@@ -5,12 +5,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <map>
 
 #include "common/log.h"
 #include "common/timing.h"
 #include "common/units.h"
 #include "engine/database_runs.h"
+#include "engine/journal.h"
 #include "engine/run_state.h"
+#include "engine/space_check.h"
 #include "io/small_file.h"
 #include "pg/catalog.h"
 #include "pg/cluster.h"
@@ -69,9 +73,9 @@ Result<std::vector<pg::DatabaseInfo>> DatabasesToBackUp(const ClusterBackupOptio
 // the whole run stops it too) and its own backup directory.
 class DatabaseBackup {
  public:
-  DatabaseBackup(const ClusterBackupOptions& o, compress::Pipeline* pipeline,
-                 ClusterDatabase* entry)
-      : o_(o), pipeline_(pipeline), entry_(entry) {}
+  DatabaseBackup(const ClusterBackupOptions& o, compress::Pipeline* pipeline, RunState* run,
+                 ClusterDatabase* entry, bool resume)
+      : o_(o), pipeline_(pipeline), run_(run), entry_(entry), resume_(resume) {}
 
   void Run(int connections) {
     StopSource stop;
@@ -89,6 +93,8 @@ class DatabaseBackup {
       b.dir = o_.dir + "/" + entry_->dir;
       b.jobs = connections;
       b.shared_pipeline = pipeline_;
+      b.resume = resume_;
+      b.force = true;  // the whole cluster's size was checked before the first database
       b.stop = &stop;
       result = RunBackup(b);
       if (!result.ok() && timer.fired()) {
@@ -111,6 +117,14 @@ class DatabaseBackup {
       log::Info(what + line);
       return;
     }
+    // A full disk or a stop of the whole run ends the run: what this database finished stays
+    // for --resume. Any other failure ends only this database, and its files go.
+    if (result.status().code() == StatusCode::kNoSpace || o_.stop->requested()) {
+      run_->Fail(result.status().WithContext(what));
+      return;
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(o_.dir + "/" + entry_->dir, ec);
     entry_->dir.clear();
     if (entry_->status != DatabaseStatus::kTimedOut) {
       entry_->status = DatabaseStatus::kFailed;
@@ -122,13 +136,58 @@ class DatabaseBackup {
  private:
   const ClusterBackupOptions& o_;
   compress::Pipeline* pipeline_;
+  RunState* run_;
   ClusterDatabase* entry_;
+  const bool resume_;
 };
+
+// What an interrupted cluster backup holds under databases/: each directory by the database
+// its manifest (complete) or journal (interrupted) names. Directories with neither go.
+struct EarlierDatabase {
+  std::string dir;  // "databases/0003.app"
+  std::optional<Manifest> complete;
+};
+
+Result<std::map<std::string, EarlierDatabase>> EarlierDatabases(const std::string& dir,
+                                                                size_t* last_number) {
+  namespace fs = std::filesystem;
+  std::map<std::string, EarlierDatabase> out;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir + "/" + kDatabasesDirName, ec)) {
+    const std::string name = e.path().filename().string();
+    const std::string rel = std::string(kDatabasesDirName) + "/" + name;
+    *last_number = std::max<size_t>(*last_number, std::strtoul(name.c_str(), nullptr, 10));
+    if (auto m = ReadManifest(e.path().string()); m.ok()) {
+      out[m->database] = {.dir = rel, .complete = std::move(m.value())};
+    } else if (auto j = ReadJournal(e.path().string()); j.ok()) {
+      out[j->identity.database] = {.dir = rel};
+    } else {
+      fs::remove_all(e.path(), ec);
+    }
+  }
+  if (ec) return Status::FromErrno(ec.value(), "list " + dir + "/" + kDatabasesDirName);
+  return out;
+}
+
+// A database an earlier run completed: its entry from its manifest; it is not backed up again.
+ClusterDatabase CompletedEarlier(const std::string& name, const EarlierDatabase& earlier) {
+  const Manifest& m = *earlier.complete;
+  log::Info("database \"" + name + "\": complete in the interrupted run (" + earlier.dir +
+            "), kept");
+  return {.name = name,
+          .status = DatabaseStatus::kComplete,
+          .dir = earlier.dir,
+          .tables = m.tables.size(),
+          .rows = m.rows(),
+          .raw_bytes = m.raw_bytes(),
+          .stored_bytes = m.stored_bytes(),
+          .duration_s = m.duration_s};
+}
 
 Status BackupGlobals(const ClusterBackupOptions& o, pg::Connection& admin, RunState& run,
                      ClusterManifest* m) {
   const std::string path = o.dir + "/" + kGlobalsName;
-  run.AddCreated(path);
+  run.AddCreated(path);  // a resumed run makes it again too
   DBB_RETURN_IF_ERROR(pg::DumpGlobals(
       admin, {.out_path = path, .role_passwords = o.role_passwords, .stop = o.stop}));
   auto crc = FileCrc32c(path, &m->globals.bytes);
@@ -138,9 +197,22 @@ Status BackupGlobals(const ClusterBackupOptions& o, pg::Connection& admin, RunSt
   return Status::Ok();
 }
 
+// Pre-flight for the whole cluster (each database's own check is off: they run side by side).
+Status CheckClusterSpace(const ClusterBackupOptions& o,
+                         const std::vector<pg::DatabaseInfo>& databases,
+                         const std::map<std::string, EarlierDatabase>& earlier) {
+  uint64_t source = 0;
+  for (const pg::DatabaseInfo& d : databases) {
+    auto e = earlier.find(d.name);
+    if (e == earlier.end() || !e->second.complete) source += d.size_bytes;
+  }
+  if (o.database.force) return Status::Ok();
+  return CheckFreeSpace(o.dir, source, EstimateStoredBytes(source));
+}
+
 // Everything after the directory is made; the databases' outcomes go into `m`.
-Status BackupCluster(const ClusterBackupOptions& o, pg::Connection& admin, RunState& run,
-                     ClusterBackupResult* result) {
+Status BackupCluster(const ClusterBackupOptions& o, pg::Connection& admin, bool resume,
+                     RunState& run, ClusterBackupResult* result) {
   ClusterManifest& m = result->manifest;
   m.server_version = admin.server_version();
   m.server_version_num = admin.server_version_num();
@@ -152,10 +224,13 @@ Status BackupCluster(const ClusterBackupOptions& o, pg::Connection& admin, RunSt
   DBB_RETURN_IF_ERROR(BackupGlobals(o, admin, run, &m));
 
   const std::string databases_dir = o.dir + "/" + kDatabasesDirName;
-  if (::mkdir(databases_dir.c_str(), 0700) != 0) {
+  if (::mkdir(databases_dir.c_str(), 0700) != 0 && !(resume && errno == EEXIST)) {
     return Status::FromErrno(errno, "create " + databases_dir);
   }
-  run.AddCreatedTree(databases_dir);
+  size_t last_number = 0;
+  auto earlier = EarlierDatabases(o.dir, &last_number);
+  if (!earlier.ok()) return earlier.status();
+  DBB_RETURN_IF_ERROR(CheckClusterSpace(o, databases.value(), earlier.value()));
   const bool external = o.database.blobs && o.database.blob_mode == BlobMode::kExternal;
   auto pipeline =
       compress::Pipeline::Create(BackupPipelineOptions(o.database.pipeline, o.jobs, external));
@@ -172,9 +247,27 @@ Status BackupCluster(const ClusterBackupOptions& o, pg::Connection& admin, RunSt
   backups.reserve(databases->size());
   std::vector<DatabaseRun> runs;
   for (const pg::DatabaseInfo& d : databases.value()) {
-    m.databases.push_back({.name = d.name, .dir = DatabaseDirName(m.databases.size() + 1, d.name)});
-    DatabaseBackup& b = backups.emplace_back(o, pipeline.value().get(), &m.databases.back());
+    auto e = earlier->find(d.name);
+    if (e != earlier->end() && e->second.complete) {
+      m.databases.push_back(CompletedEarlier(d.name, e->second));
+      earlier->erase(e);
+      continue;
+    }
+    const bool interrupted = e != earlier->end();
+    m.databases.push_back(
+        {.name = d.name,
+         .dir = interrupted ? e->second.dir : DatabaseDirName(++last_number, d.name)});
+    if (interrupted) earlier->erase(e);
+    DatabaseBackup& b =
+        backups.emplace_back(o, pipeline.value().get(), &run, &m.databases.back(), interrupted);
     runs.push_back({.bytes = d.size_bytes, .start = [&b](int jobs) { b.Run(jobs); }});
+  }
+  // Databases of the interrupted run that are gone or left out now.
+  for (const auto& [name, e] : earlier.value()) {
+    log::Info("database \"" + name + "\" of the interrupted run is no longer backed up: " + e.dir +
+              " removed");
+    std::error_code ec;
+    std::filesystem::remove_all(o.dir + "/" + e.dir, ec);
   }
   RunDatabases(std::move(runs), o.jobs, o.stop);
   for (ClusterDatabase& d : m.databases) {
@@ -186,6 +279,57 @@ Status BackupCluster(const ClusterBackupOptions& o, pg::Connection& admin, RunSt
   DBB_RETURN_IF_ERROR(run.status());
   DBB_RETURN_IF_ERROR(io::SyncFileSystem(o.dir));
   return io::FsyncDir(databases_dir);
+}
+
+// The cluster directory: new or empty (then marked as a cluster backup under way), or with
+// --resume one holding an interrupted cluster backup (`*resume` is set). True when this run
+// created it.
+Result<bool> PrepareClusterDir(const ClusterBackupOptions& o, bool* resume) {
+  struct stat st {};
+  const bool interrupted = ::stat((o.dir + "/" + kClusterJournalName).c_str(), &st) == 0;
+  const bool complete = ::stat((o.dir + "/" + kClusterManifestName).c_str(), &st) == 0;
+  if (o.database.resume && complete) {
+    return Status(StatusCode::kRefused,
+                  "backup dir " + o.dir + " holds a complete cluster backup: nothing to resume");
+  }
+  if (interrupted && !complete) {
+    if (!o.database.resume) {
+      return Status(StatusCode::kRefused,
+                    "backup dir " + o.dir + " holds an interrupted cluster backup (" +
+                        kClusterJournalName + "): run the same command with --resume to " +
+                        "complete it, or remove " + o.dir + " to start over");
+    }
+    *resume = true;
+    return false;
+  }
+  if (o.database.resume) log::Info("no interrupted backup in " + o.dir + ": starting a new one");
+  auto created = io::PrepareEmptyDir(o.dir);
+  if (!created.ok()) return created.status();
+  DBB_RETURN_IF_ERROR(io::WriteFileAtomic(o.dir + "/" + kClusterJournalName,
+                                          "{\"journal\": 1, \"cluster\": true}\n"));
+  return created;
+}
+
+// After a failure or stop: databases with finished files stay for --resume (each keeps its
+// own, backup.h); with none, everything this run made goes.
+Status LeaveUnfinishedCluster(const ClusterBackupOptions& o, RunState& run) {
+  namespace fs = std::filesystem;
+  Status failed = run.status();
+  const std::string databases = o.dir + "/" + kDatabasesDirName;
+  std::error_code ec;
+  const bool progress = fs::is_directory(databases, ec) && !fs::is_empty(databases, ec);
+  if (!progress) {
+    fs::remove_all(databases, ec);
+    ::unlink((o.dir + "/" + kClusterJournalName).c_str());
+    run.RemoveCreated();
+    return failed;
+  }
+  ::unlink((o.dir + "/" + kGlobalsName).c_str());
+  return Status(failed.code(),
+                failed.message() + "\n" + o.dir +
+                    " holds an unfinished cluster backup: run the same command with --resume " +
+                    "to complete it, or remove " + o.dir,
+                failed.sys_errno());
 }
 
 }  // namespace
@@ -208,11 +352,12 @@ Result<ClusterBackupResult> RunClusterBackup(const ClusterBackupOptions& o) {
   RunState run(o.stop);
   auto admin = pg::Connection::Open(MaintenanceConn(o.conn));
   if (!admin.ok()) return admin.status();
-  auto created = io::PrepareEmptyDir(o.dir);
+  bool resume = false;
+  auto created = PrepareClusterDir(o, &resume);
   if (!created.ok()) return created.status();
   if (created.value()) run.AddCreated(o.dir);
   const int cancel_id = o.stop->OnStop([c = &admin.value()] { c->Cancel(); });
-  Status st = BackupCluster(o, admin.value(), run, &result);
+  Status st = BackupCluster(o, admin.value(), resume, run, &result);
   o.stop->Unregister(cancel_id);
   if (st.ok()) {
     m.finished_at = UtcNow();
@@ -221,8 +366,10 @@ Result<ClusterBackupResult> RunClusterBackup(const ClusterBackupOptions& o) {
   }
   if (!st.ok()) {
     run.Fail(st);
-    run.RemoveCreated();
-    return run.status();
+    return LeaveUnfinishedCluster(o, run);
+  }
+  if (::unlink((o.dir + "/" + kClusterJournalName).c_str()) != 0 && errno != ENOENT) {
+    log::Warn("could not remove " + o.dir + "/" + kClusterJournalName);
   }
   return result;
 }

@@ -12,8 +12,10 @@
 // one page pipeline, so memory is that of a single -j backup. A database that fails or runs past
 // `timeout_ms` is stopped, its files are removed, and the others go on: the result is then
 // partial (cluster.json says which databases are missing and why). A failure of the cluster-wide
-// steps (listing databases, pg_dumpall) or a stop request (signal) fails the whole run and
-// removes what it made.
+// steps (listing databases, pg_dumpall), a full disk or a stop request (signal) fails the whole
+// run: databases with finished files stay for `--resume` (database.resume), which keeps the
+// databases an earlier run completed, resumes the interrupted ones (backup.h) and makes the
+// globals again; with nothing finished, everything the run made goes.
 //
 // Databases are each consistent in themselves, not with one another (as with pg_dumpall).
 #pragma once
@@ -32,6 +34,9 @@
 namespace dbb::engine {
 
 inline constexpr uint64_t kDefaultDatabaseTimeoutMs = 2 * 3600 * 1000;  // 2 h
+// Marks a cluster backup under way (or interrupted: `backup cluster --resume` completes it);
+// removed once cluster.json is written.
+inline constexpr const char* kClusterJournalName = "cluster.journal";
 
 struct ClusterBackupOptions {
   // The server; its database (conninfo or dbname) is the one to connect to for the list of

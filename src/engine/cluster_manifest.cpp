@@ -7,6 +7,7 @@
 
 #include "common/units.h"
 #include "engine/json_fields.h"
+#include "engine/sealed_json.h"
 #include "io/small_file.h"
 
 namespace dbb::engine {
@@ -161,7 +162,7 @@ Result<ClusterManifest> ParseClusterManifest(const std::string& text) {
 }
 
 Status WriteClusterManifest(const std::string& dir, const ClusterManifest& manifest) {
-  return io::WriteFileAtomic(dir + "/" + kClusterManifestName, ToJson(manifest));
+  return io::WriteFileAtomic(dir + "/" + kClusterManifestName, SealJson(ToJson(manifest)));
 }
 
 Result<ClusterManifest> ReadClusterManifest(const std::string& dir) {
@@ -178,7 +179,15 @@ Result<ClusterManifest> ReadClusterManifest(const std::string& dir) {
     return text.status();
   }
   auto m = ParseClusterManifest(text.value());
-  if (!m.ok()) return m.status().WithContext(path);
+  if (!m.ok()) {
+    // As ReadManifest: a damaged manifest's checksum explains a parse error.
+    if (m.status().code() == StatusCode::kCorrupt) {
+      DBB_RETURN_IF_ERROR(CheckSeal(text.value(), path, /*required=*/false));
+    }
+    return m.status().WithContext(path);
+  }
+  DBB_RETURN_IF_ERROR(
+      CheckSeal(text.value(), path, m->format_version >= kSealedSinceFormatVersion));
   return m;
 }
 

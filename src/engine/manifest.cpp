@@ -2,21 +2,19 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "common/units.h"
 #include "engine/cluster_manifest.h"
 #include "engine/json_fields.h"
+#include "engine/manifest_json.h"
+#include "engine/sealed_json.h"
 #include "io/small_file.h"
 
 namespace dbb::engine {
-namespace {
-
 using nlohmann::json;
-
-// The manifest of a 100k-table database is tens of MB; anything far larger is not a manifest.
-constexpr uint64_t kMaxManifestBytes = 1 * kGiB;
 
 json FileToJson(const DataFile& f) {
   json j = {{"file", f.file},           {"rows", f.rows},
@@ -28,8 +26,31 @@ json FileToJson(const DataFile& f) {
                    {"end", f.blocks->end ? json(*f.blocks->end) : json(nullptr)},
                    {"where", pg::BlockRangePredicate(*f.blocks)}};
   }
+  if (f.snapshot != 0) j["snapshot"] = f.snapshot;
   return j;
 }
+
+DataFile FileFromJson(const json& j) {
+  DataFile f{.file = j.at("file").get<std::string>(),
+             .rows = j.at("rows").get<uint64_t>(),
+             .raw_bytes = j.at("raw_bytes").get<uint64_t>(),
+             .stored_bytes = j.at("stored_bytes").get<uint64_t>(),
+             .members = j.at("members").get<uint64_t>(),
+             .crc32c = ParseHex32(j.at("crc32c").get<std::string>()),
+             .seconds = j.value("seconds", 0.0),
+             .snapshot = j.value("snapshot", size_t{0})};
+  if (j.contains("blocks")) {
+    const json& b = j.at("blocks");
+    f.blocks = pg::BlockRange{.first = b.at("first").get<uint64_t>()};
+    if (!b.at("end").is_null()) f.blocks->end = b.at("end").get<uint64_t>();
+  }
+  return f;
+}
+
+namespace {
+
+// The manifest of a 100k-table database is tens of MB; anything far larger is not a manifest.
+constexpr uint64_t kMaxManifestBytes = 1 * kGiB;
 
 json TableToJson(const TableEntry& t) {
   json files = json::array();
@@ -47,22 +68,6 @@ json TableToJson(const TableEntry& t) {
           {"seconds", t.seconds()},
           {"copy_from", t.copy_from},
           {"files", files}};
-}
-
-DataFile FileFromJson(const json& j) {
-  DataFile f{.file = j.at("file").get<std::string>(),
-             .rows = j.at("rows").get<uint64_t>(),
-             .raw_bytes = j.at("raw_bytes").get<uint64_t>(),
-             .stored_bytes = j.at("stored_bytes").get<uint64_t>(),
-             .members = j.at("members").get<uint64_t>(),
-             .crc32c = ParseHex32(j.at("crc32c").get<std::string>()),
-             .seconds = j.value("seconds", 0.0)};
-  if (j.contains("blocks")) {
-    const json& b = j.at("blocks");
-    f.blocks = pg::BlockRange{.first = b.at("first").get<uint64_t>()};
-    if (!b.at("end").is_null()) f.blocks->end = b.at("end").get<uint64_t>();
-  }
-  return f;
 }
 
 json BlobFileToJson(const BlobFile& b) {
@@ -163,6 +168,14 @@ void DatabasePropsFromJson(const json& j, pg::DatabaseProps* p) {
   }
 }
 
+json SnapshotsToJson(const std::vector<SnapshotInfo>& snapshots) {
+  json out = json::array();
+  for (const SnapshotInfo& s : snapshots) {
+    out.push_back({{"snapshot", s.snapshot}, {"started_at", s.started_at}});
+  }
+  return out;
+}
+
 TableEntry TableFromJson(const json& j) {
   TableEntry t;
   t.schema = j.at("schema").get<std::string>();
@@ -185,6 +198,31 @@ TableEntry TableFromJson(const json& j) {
 
 const char* BlobModeName(BlobMode mode) {
   return mode == BlobMode::kInline ? "inline" : "external";
+}
+
+std::string DescribeSnapshots(const Manifest& m) {
+  if (m.consistent || m.snapshots.size() < 2) return "";
+  std::string out;
+  const size_t last = m.snapshots.size() - 1;
+  for (size_t i = 0; i < m.snapshots.size(); ++i) {
+    out += (i == 0 ? "" : "; ") + std::string("snapshot ") + std::to_string(i + 1) + " of " +
+           std::to_string(m.snapshots.size()) + " (run started " + m.snapshots[i].started_at +
+           "): ";
+    if (i == last) {
+      out += "everything else (schema, sequences, large objects)";
+      continue;
+    }
+    std::string tables;
+    for (const TableEntry& t : m.tables) {
+      const auto n = std::count_if(t.files.begin(), t.files.end(),
+                                   [i](const DataFile& f) { return f.snapshot == i; });
+      if (n == 0) continue;
+      tables += (tables.empty() ? "" : ", ") + t.schema + "." + t.name + " (" + std::to_string(n) +
+                " of " + std::to_string(t.files.size()) + " files)";
+    }
+    out += tables;
+  }
+  return out;
 }
 
 std::string DescribeLargeObjects(const LargeObjects& l) {
@@ -277,6 +315,7 @@ std::string ToJson(const Manifest& m) {
       {"duration_s", m.duration_s},
       {"consistent", m.consistent},
       {"snapshot", m.snapshot},
+      {"snapshots", SnapshotsToJson(m.snapshots)},
       {"compression",
        {{"engine", m.compression.engine},
         {"level", m.compression.level},
@@ -334,6 +373,10 @@ Result<Manifest> ParseManifest(const std::string& text) {
     m.duration_s = j.value("duration_s", 0.0);
     m.consistent = j.value("consistent", false);
     m.snapshot = j.value("snapshot", "");
+    for (const json& snap : j.value("snapshots", json::array())) {
+      m.snapshots.push_back({.snapshot = snap.at("snapshot").get<std::string>(),
+                             .started_at = snap.value("started_at", "")});
+    }
     const json& c = j.at("compression");
     m.compression.engine = c.at("engine").get<std::string>();
     m.compression.level = c.at("level").get<int>();
@@ -372,7 +415,7 @@ Result<Manifest> ParseManifest(const std::string& text) {
 }
 
 Status WriteManifest(const std::string& dir, const Manifest& manifest) {
-  return io::WriteFileAtomic(dir + "/" + kManifestName, ToJson(manifest));
+  return io::WriteFileAtomic(dir + "/" + kManifestName, SealJson(ToJson(manifest)));
 }
 
 Result<Manifest> ReadManifest(const std::string& dir) {
@@ -394,7 +437,15 @@ Result<Manifest> ReadManifest(const std::string& dir) {
     return text.status();
   }
   auto m = ParseManifest(text.value());
-  if (!m.ok()) return m.status().WithContext(path);
+  if (!m.ok()) {
+    // A damaged manifest may not parse at all: its checksum, when it has one, says why.
+    if (m.status().code() == StatusCode::kCorrupt) {
+      DBB_RETURN_IF_ERROR(CheckSeal(text.value(), path, /*required=*/false));
+    }
+    return m.status().WithContext(path);
+  }
+  DBB_RETURN_IF_ERROR(
+      CheckSeal(text.value(), path, m->format_version >= kSealedSinceFormatVersion));
   return m;
 }
 

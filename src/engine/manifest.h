@@ -1,4 +1,4 @@
-// The backup manifest (docs/FORMAT.md, format version 4): what a backup directory holds, written
+// The backup manifest (docs/FORMAT.md, format version 5): what a backup directory holds, written
 // last. A directory without manifest.json is not a backup (an interrupted run, or one still
 // running).
 #pragma once
@@ -14,10 +14,11 @@
 
 namespace dbb::engine {
 
-inline constexpr int kFormatVersion = 4;
+inline constexpr int kFormatVersion = 5;
 // Version 1 (no chunks, no relation list) is still read: restored whole, not by --table.
 // Versions 1 and 2 hold no large objects; versions before 4 no database owner, ACL, tablespace
-// or role settings (database_properties).
+// or role settings (database_properties); versions before 5 no checksum of their own
+// (manifest_sha256, sealed_json.h), which ReadManifest checks from version 5 on.
 inline constexpr int kOldestFormatVersion = 1;
 inline constexpr const char* kManifestName = "manifest.json";
 inline constexpr const char* kSchemaName = "schema.dump";
@@ -35,6 +36,13 @@ struct DataFile {
   uint64_t members = 0;       // gzip members / zstd frames
   uint32_t crc32c = 0;        // of the file's bytes
   double seconds = 0;         // time spent copying it
+  size_t snapshot = 0;        // index into Manifest::snapshots: the snapshot it was read in
+};
+
+// A snapshot that some of a backup's data was read in.
+struct SnapshotInfo {
+  std::string snapshot;    // the exported snapshot's id (informative)
+  std::string started_at;  // UTC, ISO 8601: when the run that exported it began
 };
 
 struct TableEntry {
@@ -100,7 +108,10 @@ struct Manifest {
   std::string finished_at;       // UTC, ISO 8601
   double duration_s = 0;
   bool consistent = true;  // every table read from one exported snapshot
-  std::string snapshot;
+  std::string snapshot;    // the last run's: schema, sequences and large objects are read in it
+  // Version 5: the snapshots the data files were read in, oldest first (DataFile::snapshot):
+  // one, unless `backup --resume` kept files of an interrupted run (then `consistent` is false).
+  std::vector<SnapshotInfo> snapshots;
   struct {
     std::string engine;  // isal, libdeflate, zstd
     int level = 0;
@@ -125,14 +136,22 @@ struct Manifest {
   uint64_t stored_bytes() const;  // every file
 };
 
+// Without the seal (manifest_sha256, sealed_json.h), which WriteManifest adds.
+// For a backup resumed over several runs (consistent is false): which tables came from which
+// snapshot: "snapshot 1 of 2 (run started 2026-11-27T19:51:22Z): public.big (3 of 40 files);
+// snapshot 2 of 2 (...): everything else". "" for a consistent backup.
+std::string DescribeSnapshots(const Manifest& manifest);
+
 std::string ToJson(const Manifest& manifest);
 // kCorrupt naming the field when the text is not a manifest this version understands;
 // kUnsupported for a newer format_version.
 Result<Manifest> ParseManifest(const std::string& json);
 
-// Writes DIR/manifest.json atomically: temp file (0600), fsync, rename, directory fsync.
+// Writes DIR/manifest.json, sealed, atomically: temp file (0600), fsync, rename, directory
+// fsync.
 Status WriteManifest(const std::string& dir, const Manifest& manifest);
-// Reads DIR/manifest.json. A missing manifest is kCorrupt: "DIR: no manifest.json: not a complete
+// Reads DIR/manifest.json and checks its seal (required from format 5 on: kCorrupt "checksum
+// mismatch" otherwise). A missing manifest is kCorrupt: "DIR: no manifest.json: not a complete
 // backup (interrupted, or still running)".
 Result<Manifest> ReadManifest(const std::string& dir);
 

@@ -61,6 +61,10 @@ Status PlanRestore(const RestoreOptions& o, const Manifest& m, RestorePlan* plan
   plan->partial = !o.filter.empty() || !m.selection.empty();
   const LargeObjects& l = m.large_objects;
   plan->blobs = l.included && l.count > 0 && o.blobs && o.filter.empty();
+  if (!m.consistent && m.snapshots.size() > 1) {
+    log::Warn("this backup was completed by --resume and is not one point in time: " +
+              DescribeSnapshots(m));
+  }
   if (l.count > 0 && !l.included) {
     log::Warn("the source database had " + std::to_string(l.count) +
               " large objects, which this backup does not hold; they will be missing");

@@ -76,6 +76,11 @@ void NoticeToLog(void* /*arg*/, const char* message) {
   log::Verbose("server: " + OneLine(message));
 }
 
+// Keeps an idle connection's last message from the server (CheckAlive); arg: a std::string.
+void KeepNotice(void* arg, const PGresult* result) {
+  *static_cast<std::string*>(arg) = OneLine(PQresultErrorMessage(result));
+}
+
 // Settings every dbbackup session needs. COPY text must pass through unconverted, so the client
 // encoding is the server's. Timeouts set by the role or database would kill a long COPY or an
 // idle coordinator transaction. extra_float_digits = 3 keeps text-format floats exact. With
@@ -322,6 +327,22 @@ void Connection::Cancel() {
   if (PQcancel(cancel_, error, sizeof(error)) == 0) {
     log::Verbose(std::string("cancel request failed: ") + error);
   }
+}
+
+bool Connection::lost() const { return PQstatus(conn_) == CONNECTION_BAD; }
+
+Status Connection::CheckAlive() {
+  if (!lost() && PQconsumeInput(conn_) == 1 && !lost()) return Status::Ok();
+  // A server that ends a session says why first (FATAL 57P01 "terminating connection due to
+  // administrator command"). On an idle connection libpq parses that message as a notice, so a
+  // receiver set for the moment catches it; the default receiver (arg unused) goes back after.
+  std::string server_said;
+  const PQnoticeReceiver receiver = PQsetNoticeReceiver(conn_, KeepNotice, &server_said);
+  (void)PQisBusy(conn_);  // parses what is buffered
+  PQsetNoticeReceiver(conn_, receiver, nullptr);
+  const std::string libpq = OneLine(PQerrorMessage(conn_));
+  return Status(StatusCode::kConnection, "lost the connection to the server: " +
+                                             (server_said.empty() ? libpq : server_said));
 }
 
 }  // namespace dbb::pg

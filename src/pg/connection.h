@@ -104,6 +104,24 @@ class Connection {
   // SQLSTATE 57014).
   void Cancel();
 
+  // True once libpq has seen the connection break (PQstatus CONNECTION_BAD): the server ended
+  // the session (pg_terminate_backend, a restart, a crash) or the socket failed. A command that
+  // failed that way leaves it set; nothing brings this connection back, a new one must be
+  // opened. After a failed command libpq has read up to the end of the stream, so a session the
+  // server ended shows here.
+  bool lost() const;
+  // For an idle connection (also one idle in a transaction, such as the coordinator holding its
+  // snapshot): reads what the server sent, without waiting (PQconsumeInput), and says whether
+  // the connection is still there. Sends nothing, so the session and its transaction are left as
+  // they were; what arrived stays buffered for the next command. OK while alive; once lost,
+  // kConnection "lost the connection to the server: <the server's last message, else libpq's>".
+  // A session the server ended shows within two calls (its last message, then the end of the
+  // stream); a silent network cut does not (that needs TCP keepalives).
+  // Thread-safety: one thread at a time, like every other call, except that Describe,
+  // ConninfoWithoutPassword, Password and server_version_num may run on another thread
+  // meanwhile: they read what was set when connecting, which this call does not touch.
+  Status CheckAlive();
+
   pg_conn* raw() { return conn_; }
 
  private:

@@ -1,10 +1,14 @@
 #include "engine/cluster_manifest.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+
+#include "engine/sealed_json.h"
+#include "io/small_file.h"
 
 namespace dbb::engine {
 namespace {
@@ -62,7 +66,8 @@ TEST(ClusterManifest, RejectsWhatItCannotRead) {
   status.replace(status.find("\"timed out\""), 11, "\"sideways\"");
   EXPECT_EQ(ParseClusterManifest(status).status().code(), StatusCode::kCorrupt);
   std::string newer = json;
-  newer.replace(newer.find("\"format_version\": 4"), 19, "\"format_version\": 9");
+  const std::string version = "\"format_version\": " + std::to_string(kFormatVersion);
+  newer.replace(newer.find(version), version.size(), "\"format_version\": 9");
   EXPECT_EQ(ParseClusterManifest(newer).status().code(), StatusCode::kUnsupported);
   std::string single = json;
   single.replace(single.find("\"kind\": \"cluster\""), 17, "\"kind\": \"other\"");
@@ -91,6 +96,34 @@ TEST(ClusterManifest, WrittenAndReadFromADirectory) {
   EXPECT_EQ(single.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(single.status().message().find("restore cluster"), std::string::npos)
       << single.status().message();
+  std::filesystem::remove_all(dir);
+}
+
+// Format 5: cluster.json carries its own SHA-256 as manifest.json does.
+TEST(ClusterManifest, SealedAndChecked) {
+  const std::string dir =
+      std::filesystem::temp_directory_path() / ("dbb-cluster-seal-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/" + kClusterManifestName;
+  ASSERT_TRUE(WriteClusterManifest(dir, Sample()).ok());
+  auto text = io::ReadSmallFile(path, 1 << 20);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(CheckJsonSeal(text.value()), SealState::kValid) << text.value();
+  ASSERT_TRUE(ReadClusterManifest(dir).ok());
+  std::string changed = text.value();
+  changed.replace(changed.find("\"rows\": 1000"), 12, "\"rows\": 1001");
+  ASSERT_TRUE(io::WriteFileAtomic(path, changed).ok());
+  EXPECT_EQ(ReadClusterManifest(dir).status().message(),
+            path +
+                ": checksum mismatch: the manifest was changed or damaged after the backup wrote "
+                "it");
+  // Format 4 had none and still reads.
+  ClusterManifest old = Sample();
+  old.format_version = 4;
+  ASSERT_TRUE(io::WriteFileAtomic(path, ToJson(old)).ok());
+  auto back = ReadClusterManifest(dir);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->format_version, 4);
   std::filesystem::remove_all(dir);
 }
 

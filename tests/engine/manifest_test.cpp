@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "engine/sealed_json.h"
 #include "io/small_file.h"
 #include "support/test_util.h"
 
@@ -10,6 +11,9 @@ namespace dbb::engine {
 namespace {
 
 using dbb::testing::TempDir;
+
+// `"format_version": N` as ToJson writes it for this version.
+const std::string kVersionField = "\"format_version\": " + std::to_string(kFormatVersion);
 
 Manifest Sample() {
   Manifest m;
@@ -156,7 +160,7 @@ TEST(Manifest, DatabasePropertiesRoundTrip) {
 
 TEST(Manifest, ReadsFormatVersionOne) {
   std::string json = ToJson(Sample());
-  json.replace(json.find("\"format_version\": 4"), 19, "\"format_version\": 1");
+  json.replace(json.find(kVersionField), kVersionField.size(), "\"format_version\": 1");
   auto back = ParseManifest(json);
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(back->format_version, 1);
@@ -165,7 +169,7 @@ TEST(Manifest, ReadsFormatVersionOne) {
 TEST(Manifest, RecordsChecksumsAsHexAndTotals) {
   const std::string json = ToJson(Sample());
   EXPECT_NE(json.find("\"crc32c\": \"e3069283\""), std::string::npos) << json;
-  EXPECT_NE(json.find("\"format_version\": 4"), std::string::npos);
+  EXPECT_NE(json.find(kVersionField), std::string::npos);
   EXPECT_NE(json.find("\"where\": \"ctid < '(100,0)'::pg_catalog.tid\""), std::string::npos);
   EXPECT_NE(json.find("\"format\": \"text\""), std::string::npos);
   EXPECT_NE(json.find("\"totals\""), std::string::npos);
@@ -174,7 +178,7 @@ TEST(Manifest, RecordsChecksumsAsHexAndTotals) {
 TEST(Manifest, RefusesNewerVersionsAndDamage) {
   std::string json = ToJson(Sample());
   std::string newer = json;
-  newer.replace(newer.find("\"format_version\": 4"), 19, "\"format_version\": 9");
+  newer.replace(newer.find(kVersionField), kVersionField.size(), "\"format_version\": 9");
   EXPECT_EQ(ParseManifest(newer).status().code(), StatusCode::kUnsupported);
   std::string bad_crc = json;
   bad_crc.replace(bad_crc.find("e3069283"), 8, "e30692zz");
@@ -228,6 +232,75 @@ TEST(Manifest, CheckFilesPresentNamesMissingAndResizedFiles) {
     ASSERT_TRUE(io::WriteFileAtomic(dir.file(f.file), "").ok());
   }
   EXPECT_TRUE(CheckFilesPresent(dir.path(), m).ok());
+}
+
+// Format 5: the file ends with its own SHA-256, which ReadManifest checks.
+TEST(Manifest, SealedOnDiskAndCheckedOnRead) {
+  TempDir dir;
+  ASSERT_TRUE(WriteManifest(dir.path(), Sample()).ok());
+  const std::string path = dir.file(kManifestName);
+  auto text = io::ReadSmallFile(path, 1 << 20);
+  ASSERT_TRUE(text.ok());
+  const size_t seal = text->rfind("\"manifest_sha256\": \"");
+  ASSERT_NE(seal, std::string::npos) << text.value();
+  EXPECT_EQ(text->size() - seal, std::string("\"manifest_sha256\": \"\"\n}\n").size() + 64)
+      << "the last member, then } and a newline";
+  EXPECT_EQ(CheckJsonSeal(text.value()), SealState::kValid);
+  auto back = ReadManifest(dir.path());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(ToJson(back.value()), ToJson(Sample())) << "the seal is not a field of the manifest";
+  EXPECT_EQ(ParseManifest(text.value()).status().code(), StatusCode::kOk)
+      << "readers that do not check the seal ignore it";
+}
+
+TEST(Manifest, ChangedOrDamagedManifestIsCaught) {
+  TempDir dir;
+  ASSERT_TRUE(WriteManifest(dir.path(), Sample()).ok());
+  const std::string path = dir.file(kManifestName);
+  const std::string text = io::ReadSmallFile(path, 1 << 20).value();
+  const std::string mismatch =
+      path + ": checksum mismatch: the manifest was changed or damaged after the backup wrote it";
+  auto read_with = [&](std::string changed) {
+    EXPECT_TRUE(io::WriteFileAtomic(path, changed).ok());
+    return ReadManifest(dir.path()).status();
+  };
+  // A row count edited: still a valid manifest, but not the one the backup wrote.
+  std::string rows = text;
+  rows.replace(rows.find("\"rows\": 5"), 9, "\"rows\": 7");
+  EXPECT_EQ(read_with(rows).code(), StatusCode::kCorrupt);
+  EXPECT_EQ(read_with(rows).message(), mismatch);
+  // One flipped bit anywhere, even one that breaks the JSON: the checksum says what happened.
+  for (size_t at : {size_t{0}, text.size() / 3, text.size() / 2, text.size() - 80}) {
+    std::string flipped = text;
+    flipped[at] = static_cast<char>(flipped[at] ^ 0x04);
+    EXPECT_EQ(read_with(flipped).code(), StatusCode::kCorrupt) << "byte " << at;
+  }
+  std::string seal_digit = text;
+  seal_digit[seal_digit.size() - 10] = seal_digit[seal_digit.size() - 10] == '0' ? '1' : '0';
+  EXPECT_EQ(read_with(seal_digit).message(), mismatch);
+  // Version 5 without its seal: cut short or rewritten by another tool.
+  const std::string unsealed = ToJson(Sample());
+  EXPECT_EQ(read_with(unsealed).message(),
+            path +
+                ": no \"manifest_sha256\" at its end: the manifest was cut short, or changed "
+                "after the backup wrote it");
+  EXPECT_EQ(read_with(text).code(), StatusCode::kOk);
+}
+
+TEST(Manifest, FormatFourWithoutSealStillReads) {
+  TempDir dir;
+  Manifest m = Sample();
+  m.format_version = 4;
+  m.tables.at(0).name = "manifest_sha256";  // the seal's name elsewhere is not a seal
+  ASSERT_TRUE(io::WriteFileAtomic(dir.file(kManifestName), ToJson(m)).ok());
+  auto back = ReadManifest(dir.path());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->format_version, 4);
+  // A seal that is there is checked, whatever the version says.
+  std::string sealed = SealJson(ToJson(m));
+  sealed.replace(sealed.find("\"rows\": 5"), 9, "\"rows\": 7");
+  ASSERT_TRUE(io::WriteFileAtomic(dir.file(kManifestName), sealed).ok());
+  EXPECT_EQ(ReadManifest(dir.path()).status().code(), StatusCode::kCorrupt);
 }
 
 }  // namespace

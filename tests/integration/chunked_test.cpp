@@ -46,7 +46,7 @@ TEST_F(ChunkedTest, ChunksHoldEveryRowOnceAndAreNamedByTable) {
 
   const nlohmann::json m = ReadManifest(dir);
   ASSERT_TRUE(m.is_object());
-  EXPECT_EQ(m["format_version"], 4);
+  EXPECT_EQ(m["format_version"], 5);
   ExpectManifestMatches(*pg_, m, before.tables);
   const nlohmann::json* big = nullptr;
   for (const auto& t : m["tables"]) {

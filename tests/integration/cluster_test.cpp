@@ -593,7 +593,7 @@ std::map<std::string, std::string> ExpectClusterManifest(const json& c, const Pg
     ADD_FAILURE() << "cluster.json is not an object";
     return dirs;
   }
-  EXPECT_EQ(c.value("format_version", 0), 4);
+  EXPECT_EQ(c.value("format_version", 0), 5);
   EXPECT_EQ(c.value("kind", ""), "cluster");
   EXPECT_FALSE(Str(c, "dbbackup_version").empty());
   EXPECT_EQ(Str(c, "server_version"), Trimmed(pg.Psql("postgres", "SHOW server_version")));

@@ -84,7 +84,7 @@ class FormatTest : public ::testing::Test {
     const nlohmann::json m = ReadManifest(dir);
     ASSERT_TRUE(m.is_object());
     EXPECT_EQ(m.at("format"), "dbbackup");
-    EXPECT_EQ(m.at("format_version"), 4);
+    EXPECT_EQ(m.at("format_version"), 5);
     EXPECT_EQ(m.at("complete"), true);
     EXPECT_EQ(m.at("database"), src);
     EXPECT_EQ(m.at("server_version").get<std::string>() + "\n",

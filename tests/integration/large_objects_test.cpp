@@ -269,7 +269,7 @@ class LargeObjectsTest : public ServerTest {
 
     const nlohmann::json m = ReadManifest(dir);
     ASSERT_TRUE(m.is_object());
-    EXPECT_EQ(m.value("format_version", 0), 4);
+    EXPECT_EQ(m.value("format_version", 0), 5);
     ASSERT_TRUE(m.contains("large_objects")) << m.dump().substr(0, 2000);
     const nlohmann::json& lo = m.at("large_objects");
     EXPECT_EQ(lo.value("included", false), true) << lo.dump(1).substr(0, 2000);

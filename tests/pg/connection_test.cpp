@@ -284,6 +284,49 @@ TEST_F(ConnectionTest, KilledBackendIsLostConnection) {
   EXPECT_FALSE(st.ok());
   EXPECT_TRUE(st.code() == StatusCode::kConnection || st.code() == StatusCode::kServer)
       << st.ToString();
+  EXPECT_TRUE(conn.lost());
+}
+
+// The coordinator's case: idle in a transaction that exported a snapshot. Checking sends
+// nothing, so the transaction, and the snapshot, stay.
+TEST_F(ConnectionTest, CheckAliveLeavesAnIdleTransactionAsItWas) {
+  Connection conn = Connect();
+  ASSERT_TRUE(conn.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").ok());
+  Result<QueryResult> snapshot = conn.Query("SELECT pg_export_snapshot()");
+  ASSERT_TRUE(snapshot.ok());
+  for (int i = 0; i < 5; ++i) {
+    const Status alive = conn.CheckAlive();
+    EXPECT_TRUE(alive.ok()) << alive.ToString();
+  }
+  EXPECT_FALSE(conn.lost());
+  Connection other = Connect();
+  ASSERT_TRUE(other.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").ok());
+  const Status imported = other.Exec("SET TRANSACTION SNAPSHOT " +
+                                     other.QuoteLiteral(std::string(snapshot->Get(0, 0))));
+  EXPECT_TRUE(imported.ok()) << imported.ToString();
+  Result<QueryResult> state = conn.Query("SELECT current_setting('transaction_isolation')");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->Get(0, 0), "repeatable read");
+}
+
+TEST_F(ConnectionTest, CheckAliveSeesATerminatedSessionWithTheServersWords) {
+  Connection conn = Connect();
+  ASSERT_TRUE(conn.Exec("BEGIN").ok());
+  Result<QueryResult> pid = conn.Query("SELECT pg_backend_pid()");
+  ASSERT_TRUE(pid.ok());
+  EXPECT_EQ(Psql("SELECT pg_terminate_backend(" + std::string(pid->Get(0, 0)) + ")"), "t\n");
+  // The server's message, then the end of the stream: a few checks, however slow the machine.
+  Status alive;
+  for (int i = 0; i < 500 && alive.ok(); ++i) {
+    alive = conn.CheckAlive();
+    if (alive.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(alive.code(), StatusCode::kConnection) << alive.ToString();
+  EXPECT_EQ(alive.message(),
+            "lost the connection to the server: FATAL: terminating connection due to "
+            "administrator command");
+  EXPECT_TRUE(conn.lost());
+  EXPECT_EQ(conn.CheckAlive().code(), StatusCode::kConnection);
 }
 
 }  // namespace
