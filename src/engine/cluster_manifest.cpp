@@ -178,17 +178,7 @@ Result<ClusterManifest> ReadClusterManifest(const std::string& dir) {
     }
     return text.status();
   }
-  auto m = ParseClusterManifest(text.value());
-  if (!m.ok()) {
-    // As ReadManifest: a damaged manifest's checksum explains a parse error.
-    if (m.status().code() == StatusCode::kCorrupt) {
-      DBB_RETURN_IF_ERROR(CheckSeal(text.value(), path, /*required=*/false));
-    }
-    return m.status().WithContext(path);
-  }
-  DBB_RETURN_IF_ERROR(
-      CheckSeal(text.value(), path, m->format_version >= kSealedSinceFormatVersion));
-  return m;
+  return ParseSealed<ClusterManifest>(text.value(), path, ParseClusterManifest);
 }
 
 bool IsClusterBackup(const std::string& dir) {

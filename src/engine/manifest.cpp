@@ -436,17 +436,7 @@ Result<Manifest> ReadManifest(const std::string& dir) {
     }
     return text.status();
   }
-  auto m = ParseManifest(text.value());
-  if (!m.ok()) {
-    // A damaged manifest may not parse at all: its checksum, when it has one, says why.
-    if (m.status().code() == StatusCode::kCorrupt) {
-      DBB_RETURN_IF_ERROR(CheckSeal(text.value(), path, /*required=*/false));
-    }
-    return m.status().WithContext(path);
-  }
-  DBB_RETURN_IF_ERROR(
-      CheckSeal(text.value(), path, m->format_version >= kSealedSinceFormatVersion));
-  return m;
+  return ParseSealed<Manifest>(text.value(), path, ParseManifest);
 }
 
 Status CheckFilesPresent(const std::string& dir, const Manifest& m) {

@@ -38,4 +38,20 @@ SealState CheckJsonSeal(std::string_view text);
 // version 5 and later); OK otherwise.
 Status CheckSeal(std::string_view text, const std::string& path, bool required);
 
+// Parses the manifest text read from `path` with `parse` (returning Result<T>, T with a
+// `format_version`) and checks its seal, required from kSealedSinceFormatVersion on. A text that
+// does not parse is checked too: a damaged manifest's checksum says why better than the parser.
+template <typename T, typename Parse>
+Result<T> ParseSealed(const std::string& text, const std::string& path, Parse parse) {
+  Result<T> m = parse(text);
+  if (!m.ok()) {
+    if (m.status().code() == StatusCode::kCorrupt) {
+      DBB_RETURN_IF_ERROR(CheckSeal(text, path, /*required=*/false));
+    }
+    return m.status().WithContext(path);
+  }
+  DBB_RETURN_IF_ERROR(CheckSeal(text, path, m->format_version >= kSealedSinceFormatVersion));
+  return m;
+}
+
 }  // namespace dbb::engine

@@ -25,21 +25,12 @@ namespace dbb::engine {
 namespace {
 
 namespace fs = std::filesystem;
+using dbb::testing::Int16;
+using dbb::testing::Int32;
 using dbb::testing::TempDir;
 
 std::span<const std::byte> Bytes(const std::string& s) {
   return std::as_bytes(std::span<const char>(s.data(), s.size()));
-}
-
-std::string Int32(int32_t v) {
-  const auto u = static_cast<uint32_t>(v);
-  return {static_cast<char>(u >> 24), static_cast<char>(u >> 16), static_cast<char>(u >> 8),
-          static_cast<char>(u)};
-}
-
-std::string Int16(int16_t v) {
-  const auto u = static_cast<uint16_t>(v);
-  return {static_cast<char>(u >> 8), static_cast<char>(u)};
 }
 
 // A binary COPY stream of `rows` rows of (int4, text, bytea) whose bytes barely compress, so that

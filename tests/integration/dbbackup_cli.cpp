@@ -213,6 +213,17 @@ std::vector<std::string> Lines(const std::string& text) {
   return out;
 }
 
+std::string SessionsLeftAfterWait(const PgServer& pg, const std::string& db) {
+  std::string n;
+  for (int i = 0; i < 100; ++i) {
+    n = pg.Psql("postgres",
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = " + QuoteLiteral(db));
+    if (n == "0\n") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return n;
+}
+
 bool ContainsNoCase(const std::string& haystack, const std::string& needle) {
   auto lower = [](std::string s) {
     for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

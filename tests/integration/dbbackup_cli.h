@@ -93,6 +93,10 @@ std::vector<std::string> QualifiedNames(
 void ExpectManifestMatches(const PgServer& pg, const nlohmann::json& manifest,
                            const std::map<std::string, std::string>& fingerprints);
 
+// The number of sessions still connected to `db` after up to 5 s of waiting for none ("0\n"
+// when all are gone), as psql prints it.
+std::string SessionsLeftAfterWait(const PgServer& pg, const std::string& db);
+
 bool ContainsNoCase(const std::string& haystack, const std::string& needle);
 // `s` without trailing newlines (psql output of one value).
 std::string Trimmed(std::string s);

@@ -79,17 +79,7 @@ class RetryTest : public ::testing::Test {
     return n;
   }
 
-  // Sessions still connected to `db` after up to 5 s.
-  std::string SessionsLeft(const std::string& db) {
-    std::string n;
-    for (int i = 0; i < 100; ++i) {
-      n = pg_->Psql("postgres",
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = " + QuoteLiteral(db));
-      if (n == "0\n") break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return n;
-  }
+  std::string SessionsLeft(const std::string& db) { return SessionsLeftAfterWait(*pg_, db); }
 
   // What a failed backup leaves: no manifest, no partial file, no session.
   void ExpectFailedCleanly(const std::string& db, const std::string& dir) {

@@ -8,19 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "support/test_util.h"
+
 namespace dbb::pg {
 namespace {
 
-std::string Int32(int32_t v) {
-  const auto u = static_cast<uint32_t>(v);
-  return {static_cast<char>(u >> 24), static_cast<char>(u >> 16), static_cast<char>(u >> 8),
-          static_cast<char>(u)};
-}
-
-std::string Int16(int16_t v) {
-  const auto u = static_cast<uint16_t>(v);
-  return {static_cast<char>(u >> 8), static_cast<char>(u)};
-}
+using dbb::testing::Int16;
+using dbb::testing::Int32;
 
 std::string Header(const std::string& extension = "") {
   return std::string("PGCOPY\n\377\r\n\0", 11) + Int32(0) +

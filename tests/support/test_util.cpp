@@ -59,6 +59,17 @@ bool HaveProgram(const std::string& name) {
   return RunCommand("command -v " + name + " >/dev/null 2>&1").exit_code == 0;
 }
 
+std::string Int32(int32_t v) {
+  const auto u = static_cast<uint32_t>(v);
+  return {static_cast<char>(u >> 24), static_cast<char>(u >> 16), static_cast<char>(u >> 8),
+          static_cast<char>(u)};
+}
+
+std::string Int16(int16_t v) {
+  const auto u = static_cast<uint16_t>(v);
+  return {static_cast<char>(u >> 8), static_cast<char>(u)};
+}
+
 std::vector<std::byte> ReadFileBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open " + path);

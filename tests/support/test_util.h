@@ -53,6 +53,10 @@ bool HaveProgram(const std::string& name);
 std::vector<std::byte> ReadFileBytes(const std::string& path);
 void WriteFileBytes(const std::string& path, const std::vector<std::byte>& data);
 
+// Big-endian (network order) bytes of `v`, as COPY BINARY and the blob stream write integers.
+std::string Int32(int32_t v);
+std::string Int16(int16_t v);
+
 // Sample data (text-like, random, mixed): use dbb::engine::MakeSampleData (engine/sample_data.h).
 
 }  // namespace dbb::testing
