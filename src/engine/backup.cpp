@@ -590,27 +590,29 @@ size_t FileCount(const std::vector<TableEntry>& tables) {
 Status LeaveUnfinished(const BackupOptions& o, const Manifest& m, const RunJournal& journal,
                        RunState& run) {
   Status failed = run.status();
+  std::string need;  // a full disk: how much more, whether or not some files finished
+  if (failed.code() == StatusCode::kNoSpace) {
+    const uint64_t stored = journal.stored_bytes.load();
+    auto free_bytes = FreeBytes(o.dir);
+    need = "about " +
+           FormatBytes(journal.estimate_bytes > stored ? journal.estimate_bytes - stored : 0) +
+           " more is needed to finish (estimate; " + FormatBytes(stored) + " written by this run" +
+           (free_bytes.ok() ? ", " + FormatBytes(free_bytes.value()) + " free now" : "") +
+           "): free space, then run the same command with --resume";
+  }
   const std::set<std::string> finished = FinishedFiles(m.tables);
   if (journal.writer == nullptr || finished.empty()) {
     run.RemoveCreated();
-    return failed;
+    if (need.empty()) return failed;
+    return Status(failed.code(), failed.message() + "\n" + need, failed.sys_errno());
   }
   if (Status pruned = PruneUnfinished(o.dir, finished); !pruned.ok()) {
     log::Warn("removing the unfinished files: " + pruned.message());
   }
   std::string hint = o.dir + " holds an unfinished backup (" + std::to_string(finished.size()) +
                      " of " + std::to_string(FileCount(m.tables)) + " data files finished, kept)";
-  if (failed.code() == StatusCode::kNoSpace) {
-    const uint64_t stored = journal.stored_bytes.load();
-    auto free_bytes = FreeBytes(o.dir);
-    hint = "about " +
-           FormatBytes(journal.estimate_bytes > stored ? journal.estimate_bytes - stored : 0) +
-           " more is needed to finish (estimate; " + FormatBytes(stored) + " written by this run" +
-           (free_bytes.ok() ? ", " + FormatBytes(free_bytes.value()) + " free now" : "") + "). " +
-           hint + ": free space, then run the same command with --resume";
-  } else {
-    hint += ": run the same command with --resume to complete it, or remove " + o.dir;
-  }
+  hint += need.empty() ? ": run the same command with --resume to complete it, or remove " + o.dir
+                       : "; " + need;
   return Status(failed.code(), failed.message() + "\n" + hint, failed.sys_errno());
 }
 
