@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The main-job command (README): on a fresh Debian 12, as root, installs the Debian packages,
 # builds dbbackup, starts a throwaway PostgreSQL, generates the built-in sample database, backs it
-# up, lists the backup, restores it into a new database, checks that the two databases are equal
-# without dbbackup's help, and prints a summary (sizes, times, throughput, compression ratio, peak
-# RSS, PASS or FAIL). Exits non-zero on any failure or difference. Removes the server and every
+# up, lists and verifies the backup, shows `tune --check` for its directory, restores it into a new
+# database, checks that the two databases are equal without dbbackup's help, and prints a summary
+# (sizes, times, throughput, compression ratio, peak RSS, PASS or FAIL). Exits non-zero on any failure or difference. Removes the server and every
 # file it made on exit.
 #
 #   bash scripts/demo.sh
@@ -71,6 +71,12 @@ backup_secs=$t_secs backup_rss=$t_rss_mb backup_cpu=$t_cpu
 
 step "dbbackup list"
 "$bin" list "$work/backup" || fail "dbbackup list exited with status $?"
+
+step "dbbackup verify (no database: checksums, compressed streams, COPY framing, row counts)"
+"$bin" verify "$work/backup" || fail "dbbackup verify exited with status $?"
+
+step "dbbackup tune --check --dir (this host's settings for backups; informational)"
+"$bin" tune --check --dir "$work" || echo "(tune --check exited with $?: see the rows above)"
 
 step "independent check of the backup files (gzip -t / zstd -t, and their decoded size)"
 [ -f "$work/backup/manifest.json" ] || fail "no manifest.json in the backup"

@@ -12,13 +12,14 @@ enum ExitCode : int {
   kExitFailure = 1,        // it failed: I/O, server error, corrupt input; the message says where
   kExitUsage = 2,          // bad command line or option value; nothing was done
   kExitPartial = 3,        // cluster backup/restore finished, some databases missing (listed)
-  kExitVerifyFailed = 4,   // verify found problems (each one is printed)
-  kExitUnavailable = 5,    // the command exists but is not implemented in this version
+  kExitVerifyFailed = 4,   // verify found problems (each one is printed); tune --check found
+                           // settings that differ from the recommended ones
   kExitConnection = 6,     // cannot connect: server unreachable, authentication, no such database;
                            // or a connection was lost (the coordinator, a data connection after
                            // its retries)
   kExitRefused = 7,        // the destination is not safe to write (backup dir or target database
-                           // not empty, not writable); nothing was changed
+                           // not empty, not writable), or tune --apply without root; nothing was
+                           // changed
   kExitInterrupted = 130,  // 128 + the signal: 130 for SIGINT, 143 for SIGTERM; no manifest
 };
 // An internal error (a failed always-on check) aborts with a message giving file:line: SIGABRT,

@@ -1,5 +1,7 @@
 // dbbackup's entry point: builds the command line, runs the chosen command, returns its exit
 // code (app/exit_codes.h).
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
@@ -8,6 +10,7 @@
 #include "app/cmd_bench.h"
 #include "app/cmd_list.h"
 #include "app/cmd_restore.h"
+#include "app/cmd_tune.h"
 #include "app/cmd_verify.h"
 #include "app/exit_codes.h"
 #include "common/log.h"
@@ -32,27 +35,26 @@ std::string VersionText() {
          DBB_DEFLATE_VERSION + ", zstd " + DBB_ZSTD_VERSION + ", allocator " + allocator;
 }
 
-// Commands of the product that later versions implement; they exist now so that --help shows the
-// whole tool and scripts get a clear answer instead of a parse error.
-void AddPendingCommand(CLI::App* parent, const std::string& name, const std::string& what,
-                       int* exit_code) {
-  CLI::App* cmd = parent->add_subcommand(name, what + " (not available in this version)");
-  cmd->allow_extras();
-  const std::string full = parent->get_parent() ? parent->get_name() + " " + name : name;
-  cmd->callback([full, exit_code] {
-    std::fprintf(stderr, "dbbackup %s: not available in this version of dbbackup\n", full.c_str());
-    *exit_code = kExitUnavailable;
-  });
+// Backups open a file per output and a socket per connection; the soft limit on open files is
+// often 1024 while the hard limit is far higher. Raising the soft limit up to the hard one needs
+// no privilege (limits/dbbackup.conf and `tune --check` count on it).
+void RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &limit);
+  }
 }
 
 int Main(int argc, char** argv) {
+  RaiseOpenFileLimit();
   CLI::App app{
       "dbbackup: PostgreSQL logical backup and restore at the speed of the server and the disk,\n"
       "in memory that does not grow with the database.\n\n"
-      "Exit codes: 0 ok, 1 failed, 2 usage error, 3 partial (cluster), 4 verify found problems,\n"
-      "5 command not available in this version, 6 cannot connect (server, authentication,\n"
-      "database), 7 refused (backup dir or target database not empty or not writable),\n"
-      "130/143 interrupted by SIGINT/SIGTERM.",
+      "Exit codes: 0 ok, 1 failed (tune --check: could not check), 2 usage error, 3 partial\n"
+      "(cluster), 4 verify or tune --check found problems, 6 cannot connect (server,\n"
+      "authentication, database), 7 refused (backup dir or target database not empty or not\n"
+      "writable; tune --apply without root), 130/143 interrupted by SIGINT/SIGTERM.",
       "dbbackup"};
   app.set_version_flag("--version", VersionText());
   bool verbose = false;
@@ -70,7 +72,7 @@ int Main(int argc, char** argv) {
   AddRestoreClusterCommand(restore, &exit_code);
   AddVerifyCommand(app, &exit_code);
   AddListCommand(app, &exit_code);
-  AddPendingCommand(&app, "tune", "Audit (--check) or apply (--apply) host settings", &exit_code);
+  AddTuneCommand(app, &exit_code);
   AddBenchCommand(app, &exit_code);
 
   app.parse_complete_callback([&] { log::SetVerbose(verbose); });

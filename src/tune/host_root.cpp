@@ -1,21 +1,101 @@
 #include "tune/host_root.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <fstream>
-#include <sstream>
+#include <cerrno>
+#include <filesystem>
 
 namespace dbb::tune {
+namespace {
+
+Status WriteAll(int fd, const std::string& data, const std::string& what) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::FromErrno(errno, what);
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string UnderRoot(const std::string& root, const std::string& path) {
+  if (root.empty() || root == "/") return path;
+  return (root.back() == '/' ? root.substr(0, root.size() - 1) : root) + path;
+}
+
+Result<std::string> ReadHostFile(const std::string& root, const std::string& path) {
+  const int fd = ::open(UnderRoot(root, path).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno(errno, path);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return Status::FromErrno(err, path);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+Result<std::string> ReadHostValue(const std::string& root, const std::string& path) {
+  Result<std::string> text = ReadHostFile(root, path);
+  if (!text.ok()) return text.status();
+  std::string value = text->substr(0, text->find('\n'));
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
+  return value;
+}
 
 std::optional<std::string> ReadSysctl(const std::string& root, const std::string& name) {
+  Result<std::string> value = ReadHostValue(root, SysctlPath(name));
+  if (!value.ok()) return std::nullopt;
+  return std::move(value).value();
+}
+
+std::string SysctlPath(const std::string& name) {
   std::string rel = name;
   std::replace(rel.begin(), rel.end(), '.', '/');
-  std::ifstream in(root + "/proc/sys/" + rel);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string value = ss.str();
-  while (!value.empty() && (value.back() == '\n' || value.back() == ' ')) value.pop_back();
-  return value;
+  return "/proc/sys/" + rel;
+}
+
+Status WriteHostValue(const std::string& root, const std::string& path, const std::string& value) {
+  const int fd = ::open(UnderRoot(root, path).c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno(errno, "write " + path);
+  Status st = WriteAll(fd, value + "\n", "write " + path);
+  if (::close(fd) != 0 && st.ok()) st = Status::FromErrno(errno, "write " + path);
+  return st;
+}
+
+Status InstallHostFile(const std::string& root, const std::string& path,
+                       const std::string& content) {
+  const std::string target = UnderRoot(root, path);
+  const std::filesystem::path dir = std::filesystem::path(target).parent_path();
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status(StatusCode::kIoError, "create " + dir.string() + ": " + ec.message());
+  const std::string tmp = target + ".dbbackup-new";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno(errno, "install " + path);
+  Status st = WriteAll(fd, content, "install " + path);
+  if (st.ok() && ::fchmod(fd, 0644) != 0) st = Status::FromErrno(errno, "install " + path);
+  if (st.ok() && ::fsync(fd) != 0) st = Status::FromErrno(errno, "install " + path);
+  if (::close(fd) != 0 && st.ok()) st = Status::FromErrno(errno, "install " + path);
+  if (st.ok() && ::rename(tmp.c_str(), target.c_str()) != 0) {
+    st = Status::FromErrno(errno, "install " + path);
+  }
+  if (!st.ok()) ::unlink(tmp.c_str());
+  return st;
 }
 
 }  // namespace dbb::tune

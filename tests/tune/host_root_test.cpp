@@ -1,6 +1,7 @@
 #include "tune/host_root.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -21,6 +22,43 @@ TEST(ReadSysctl, ReadsFromTheGivenRootAndTrims) {
 TEST(ReadSysctl, MissingSettingIsNullopt) {
   dbb::testing::TempDir root;
   EXPECT_EQ(ReadSysctl(root.path(), "vm.dirty_bytes"), std::nullopt);
+}
+
+TEST(UnderRoot, RealRootLeavesThePathAlone) {
+  EXPECT_EQ(UnderRoot("/", "/proc/meminfo"), "/proc/meminfo");
+  EXPECT_EQ(UnderRoot("/tmp/fx/", "/proc/meminfo"), "/tmp/fx/proc/meminfo");
+}
+
+TEST(ReadHostFile, ErrorsNameTheHostPathNotTheFixturePath) {
+  dbb::testing::TempDir root;
+  Result<std::string> r = ReadHostFile(root.path(), "/etc/sysctl.conf");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "/etc/sysctl.conf: No such file or directory");
+  std::filesystem::create_directories(root.file("etc/sysctl.conf"));
+  EXPECT_NE(ReadHostFile(root.path(), "/etc/sysctl.conf").status().message().find("directory"),
+            std::string::npos);
+}
+
+TEST(WriteHostValue, WritesAnExistingFileOnly) {
+  dbb::testing::TempDir root;
+  EXPECT_FALSE(WriteHostValue(root.path(), "/proc/sys/vm/swappiness", "10").ok());
+  std::filesystem::create_directories(root.file("proc/sys/vm"));
+  std::ofstream(root.file("proc/sys/vm/swappiness")) << "60\n";
+  ASSERT_TRUE(WriteHostValue(root.path(), "/proc/sys/vm/swappiness", "10").ok());
+  EXPECT_EQ(ReadSysctl(root.path(), "vm.swappiness"), "10");
+}
+
+TEST(InstallHostFile, CreatesParentsReplacesWholeAndIsWorldReadable) {
+  dbb::testing::TempDir root;
+  ASSERT_TRUE(InstallHostFile(root.path(), "/etc/sysctl.d/99-x.conf", "a = 1\n").ok());
+  ASSERT_TRUE(InstallHostFile(root.path(), "/etc/sysctl.d/99-x.conf", "b = 2\n").ok());
+  EXPECT_EQ(ReadHostFile(root.path(), "/etc/sysctl.d/99-x.conf").value(), "b = 2\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(root.file("etc/sysctl.d/99-x.conf").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(root.file("etc/sysctl.d")),
+                          std::filesystem::directory_iterator()),
+            1);  // no temporary file left
 }
 
 }  // namespace
