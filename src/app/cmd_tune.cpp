@@ -13,6 +13,7 @@
 #include "app/exit_codes.h"
 #include "tune/apply.h"
 #include "tune/audit.h"
+#include "tune/host_root.h"
 
 namespace dbb::app {
 namespace {
@@ -27,8 +28,6 @@ struct TuneFlags {
   bool dry_run = false;
   bool remount = false;
 };
-
-bool RealRoot(const TuneFlags& f) { return f.root.empty() || f.root == "/"; }
 
 // The user whose limits matter: under sudo the one who called it, else whoever runs this.
 std::string DefaultUser() {
@@ -183,23 +182,24 @@ void PrintChange(const tune::Change& change, bool remount) {
 
 int RunApply(const TuneFlags& f, const std::vector<tune::Row>& rows) {
   const tune::ApplyPlan plan = tune::PlanApply(f.root, rows);
-  std::vector<tune::Change> changes;
+  std::vector<tune::Change> changes, remounts_left;
   for (const tune::Change& c : plan.changes) {
-    if (c.fix.kind != tune::Fix::Kind::kRemount || f.remount) changes.push_back(c);
+    (c.fix.kind != tune::Fix::Kind::kRemount || f.remount ? changes : remounts_left).push_back(c);
   }
-  if (!f.dry_run && RealRoot(f) && ::geteuid() != 0) {
+  if (!f.dry_run && !changes.empty() && tune::IsRealRoot(f.root) && ::geteuid() != 0) {
     std::fprintf(stderr,
                  "dbbackup tune --apply: changing system settings needs root: run it as root "
                  "(sudo dbbackup tune --apply); --dry-run shows what it would change. Nothing was "
                  "changed.\n");
     return kExitRefused;
   }
-  if (plan.changes.empty()) {
-    std::printf("nothing to change: every setting tune --apply manages is as recommended\n");
+  if (changes.empty()) {
+    std::printf("nothing to change: the settings tune --apply manages are as recommended\n");
   } else {
     std::printf("%s:\n", f.dry_run ? "tune --apply would make these changes" : "changes");
-    for (const tune::Change& c : plan.changes) PrintChange(c, f.remount);
+    for (const tune::Change& c : changes) PrintChange(c, f.remount);
   }
+  for (const tune::Change& c : remounts_left) PrintChange(c, false);
   for (const tune::Row& r : plan.manual) {
     std::printf("  left for you: %s (%s): %s\n", r.setting.c_str(), r.current.c_str(),
                 r.why.c_str());
@@ -208,18 +208,21 @@ int RunApply(const TuneFlags& f, const std::vector<tune::Row>& rows) {
     std::printf("dry run: nothing was changed\n");
     return kExitOk;
   }
+  // Each change stands alone: one that fails does not keep the others from being made.
+  int failed = 0;
   for (const tune::Change& c : changes) {
     if (Status st = tune::MakeChange(f.root, c); !st.ok()) {
-      return ReportFailure("tune --apply", st, 0);
+      std::fprintf(stderr, "dbbackup tune --apply: %s\n", st.message().c_str());
+      ++failed;
     }
   }
   if (!changes.empty()) {
     const Counts after = Count(tune::AuditHost({.root = f.root, .dir = f.dir, .user = f.user}));
-    std::printf("applied %zu change%s; now %d ok, %d differ, %d could not be checked\n",
-                changes.size(), changes.size() == 1 ? "" : "s", after.ok, after.differs,
-                after.unknown);
+    std::printf("applied %zu of %zu changes; now %d ok, %d differ, %d could not be checked\n",
+                changes.size() - static_cast<size_t>(failed), changes.size(), after.ok,
+                after.differs, after.unknown);
   }
-  return kExitOk;
+  return failed > 0 ? kExitFailure : kExitOk;
 }
 
 int RunTune(TuneFlags f) {

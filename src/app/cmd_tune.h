@@ -4,7 +4,8 @@
 //
 // --check exit codes: 0 every setting is as recommended; 4 at least one differs; 1 none differs
 // but some could not be checked. --apply: 0 done (or nothing to change, or --dry-run); 1 a change
-// failed; 7 not root on the real host (nothing was changed); 2 usage.
+// failed (the others are still made; each failure is printed); 7 changes to make on the real
+// host without root (nothing was changed); 2 usage.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -35,19 +35,21 @@ std::string VersionText() {
          DBB_DEFLATE_VERSION + ", zstd " + DBB_ZSTD_VERSION + ", allocator " + allocator;
 }
 
-// Backups open a file per output and a socket per connection; the soft limit on open files is
-// often 1024 while the hard limit is far higher. Raising the soft limit up to the hard one needs
-// no privilege (limits/dbbackup.conf and `tune --check` count on it).
-void RaiseOpenFileLimit() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    (void)::setrlimit(RLIMIT_NOFILE, &limit);
+// Backups open a file per output and a socket per connection, and start a thread per stage; the
+// soft limits on open files and processes are often far below the hard ones. Raising a soft limit
+// up to the hard one needs no privilege (limits/dbbackup.conf and `tune --check` count on it).
+void RaiseSoftLimits() {
+  for (const int resource : {RLIMIT_NOFILE, RLIMIT_NPROC}) {
+    rlimit limit{};
+    if (::getrlimit(resource, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+      limit.rlim_cur = limit.rlim_max;
+      (void)::setrlimit(resource, &limit);
+    }
   }
 }
 
 int Main(int argc, char** argv) {
-  RaiseOpenFileLimit();
+  RaiseSoftLimits();
   CLI::App app{
       "dbbackup: PostgreSQL logical backup and restore at the speed of the server and the disk,\n"
       "in memory that does not grow with the database.\n\n"

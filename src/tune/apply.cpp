@@ -51,7 +51,7 @@ Status MakeChange(const std::string& root, const Change& change) {
     case Fix::Kind::kNone:
       return Status::Ok();
   }
-  if (!root.empty() && root != "/") {
+  if (!IsRealRoot(root)) {
     Result<std::vector<MountEntry>> mounts = ReadMountInfo(root);
     if (!mounts.ok()) return mounts.status();
     const MountEntry* m = FindMount(mounts.value(), change.fix.path);

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "tune/recommended.h"
+
 namespace dbb::tune {
 
 enum class Verdict {
@@ -39,6 +41,10 @@ struct Row {
   Fix fix;          // kNone unless verdict is kDiffers and --apply can fix it
 };
 
+// The processes and threads (nproc) a user needs at least: audited, not installed (see
+// limits/dbbackup.conf).
+constexpr uint64_t kNprocMinimum = 4096;
+
 struct AuditOptions {
   std::string root = "/";  // the host's root, or a fixture tree
   std::string dir;         // the backup directory whose disk and mount are audited; "" = skip
@@ -47,10 +53,12 @@ struct AuditOptions {
 
 std::vector<Row> AuditHost(const AuditOptions& options);
 
-// Each part of the audit (sysctl_audit.cpp, limits_audit.cpp, disk_audit.cpp).
+// Each part of the audit (sysctl_audit.cpp, limits_audit.cpp, disk_audit.cpp). The sysctl part
+// includes the row for sysctl/99-dbbackup.conf; AuditHost adds the one for the udev rule.
 std::vector<Row> AuditSysctl(const std::string& root);
 std::vector<Row> AuditLimits(const std::string& root, const std::string& user);
 std::vector<Row> AuditDisk(const std::string& root, const std::string& dir);
-std::vector<Row> AuditFiles(const std::string& root);
+// Whether a recommended file is installed unchanged (group "files"); kInstall when not.
+Row InstalledFileRow(const std::string& root, const RecommendedFile& file);
 
 }  // namespace dbb::tune

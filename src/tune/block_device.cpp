@@ -12,9 +12,7 @@ namespace fs = std::filesystem;
 
 // A device's directory in sysfs (symbolic links resolved inside the root), or "" when missing.
 fs::path DeviceDir(const std::string& root, const std::string& link) {
-  std::error_code ec;
-  fs::path dir = fs::canonical(UnderRoot(root, link), ec);
-  return ec ? fs::path() : dir;
+  return ResolveUnderRoot(root, link);
 }
 
 void Collect(const std::string& root, const fs::path& dir, const std::string& via, int depth,
@@ -36,11 +34,12 @@ void Collect(const std::string& root, const fs::path& dir, const std::string& vi
     }
     return;
   }
-  Disk disk{.name = name, .via = via};
-  if (fs::exists(dir / "partition")) {
-    disk.name = dir.parent_path().filename();
-    disk.via = via.empty() ? name : via + " > " + name;
+  if (fs::exists(dir / "partition") && depth < 8) {
+    // The disk holding the partition may itself be stacked (a partitioned md array: md126p1).
+    Collect(root, dir.parent_path(), via.empty() ? name : via + " > " + name, depth + 1, disks);
+    return;
   }
+  Disk disk{.name = name, .via = via};
   const bool seen =
       std::any_of(disks->begin(), disks->end(), [&](const Disk& d) { return d.name == disk.name; });
   if (!seen) disks->push_back(std::move(disk));

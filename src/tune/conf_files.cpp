@@ -29,15 +29,6 @@ void ForEachSetting(std::string_view text, Fn fn) {
   }
 }
 
-bool ParseLimitValue(const std::string& s, uint64_t* out) {
-  if (s == "unlimited" || s == "infinity" || s == "-1") {
-    *out = kUnlimited;
-    return true;
-  }
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && ptr == s.data() + s.size();
-}
-
 // The value of `key=="..."` or `key="..."` in a udev rule line, or "" when absent.
 std::string UdevValue(const std::string& line, const std::string& key) {
   const size_t at = line.find(key);
@@ -75,6 +66,15 @@ std::vector<LimitLine> ParseLimitsConf(std::string_view text) {
     out.push_back(std::move(l));
   });
   return out;
+}
+
+bool ParseLimitValue(const std::string& text, uint64_t* value) {
+  if (text == "unlimited" || text == "infinity" || text == "-1") {
+    *value = kUnlimited;
+    return true;
+  }
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *value);
+  return ec == std::errc() && ptr == text.data() + text.size();
 }
 
 std::string LimitText(uint64_t value) {

@@ -29,6 +29,9 @@ struct LimitLine {
 };
 std::vector<LimitLine> ParseLimitsConf(std::string_view text);
 
+// A limits.conf value: "unlimited", "infinity" and -1 are kUnlimited. False when not a number.
+bool ParseLimitValue(const std::string& text, uint64_t* value);
+
 // "unlimited" for kUnlimited, else the number.
 std::string LimitText(uint64_t value);
 

@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 // The directory as the host sees it: on the real root, symbolic links resolved (a directory that
 // does not exist yet is judged by its nearest existing parent); in a fixture, only normalized.
 std::string HostPath(const std::string& root, const std::string& dir) {
-  if (root.empty() || root == "/") {
+  if (IsRealRoot(root)) {
     std::error_code ec;
     const fs::path p = fs::weakly_canonical(fs::absolute(dir), ec);
     if (!ec) return p.string();
@@ -76,6 +76,7 @@ Row SchedulerRow(const std::string& root, const Disk& disk, const UdevRule* rule
   if (wanted == "mq-deadline" && !Has(s.available, wanted) && Has(s.available, "deadline")) {
     wanted = "deadline";
   }
+  if (wanted == "none" && !Has(s.available, wanted) && Has(s.available, "noop")) wanted = "noop";
   row.recommended = wanted;
   if (s.current == wanted) {
     row.verdict = Verdict::kOk;
@@ -89,8 +90,10 @@ Row SchedulerRow(const std::string& root, const Disk& disk, const UdevRule* rule
   }
   row.verdict = Verdict::kDiffers;
   if (!Has(s.available, wanted) && s.available.size() > 1) {
-    row.why = disk.name + under + " does not offer " + wanted + " (" + text.value() +
-              "): modprobe " + wanted + " and add it to /etc/modules-load.d, then --apply";
+    row.why = disk.name + under + " does not offer " + wanted + " (" + text.value() + ")" +
+              (wanted == "none"
+                   ? std::string()
+                   : ": modprobe " + wanted + " and add it to /etc/modules-load.d, then --apply");
     return row;
   }
   row.why = disk.name + under +

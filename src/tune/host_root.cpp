@@ -22,10 +22,32 @@ Status WriteAll(int fd, const std::string& data, const std::string& what) {
   return Status::Ok();
 }
 
+// In a fixture root, refuses a path whose existing part resolves outside the root.
+Status CheckInsideRoot(const std::string& root, const std::string& path) {
+  if (IsRealRoot(root)) return Status::Ok();
+  std::error_code ec;
+  const std::string base = std::filesystem::canonical(root, ec).string();
+  const std::string real = std::filesystem::weakly_canonical(UnderRoot(root, path), ec).string();
+  if (ec || real.compare(0, base.size(), base) != 0 ||
+      (real.size() > base.size() && real[base.size()] != '/')) {
+    return Status(StatusCode::kRefused, path + " leads outside " + root + " (a symbolic link?)");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
+bool IsRealRoot(const std::string& root) { return root.empty() || root == "/"; }
+
+std::string ResolveUnderRoot(const std::string& root, const std::string& path) {
+  std::error_code ec;
+  const std::string real = std::filesystem::canonical(UnderRoot(root, path), ec).string();
+  if (ec || !CheckInsideRoot(root, path).ok()) return "";
+  return real;
+}
+
 std::string UnderRoot(const std::string& root, const std::string& path) {
-  if (root.empty() || root == "/") return path;
+  if (IsRealRoot(root)) return path;
   return (root.back() == '/' ? root.substr(0, root.size() - 1) : root) + path;
 }
 
@@ -70,6 +92,7 @@ std::string SysctlPath(const std::string& name) {
 }
 
 Status WriteHostValue(const std::string& root, const std::string& path, const std::string& value) {
+  DBB_RETURN_IF_ERROR(CheckInsideRoot(root, path));
   const int fd = ::open(UnderRoot(root, path).c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno(errno, "write " + path);
   Status st = WriteAll(fd, value + "\n", "write " + path);
@@ -79,6 +102,7 @@ Status WriteHostValue(const std::string& root, const std::string& path, const st
 
 Status InstallHostFile(const std::string& root, const std::string& path,
                        const std::string& content) {
+  DBB_RETURN_IF_ERROR(CheckInsideRoot(root, path));
   const std::string target = UnderRoot(root, path);
   const std::filesystem::path dir = std::filesystem::path(target).parent_path();
   std::error_code ec;

@@ -10,8 +10,16 @@
 
 namespace dbb::tune {
 
+// Whether `root` is the real host's root ("/" or "").
+bool IsRealRoot(const std::string& root);
+
 // <root><path>, with no doubled slash when root is "/".
 std::string UnderRoot(const std::string& root, const std::string& path);
+
+// <root><path> with symbolic links resolved, or "" when it does not exist or, in a fixture root,
+// resolves to somewhere outside the root (an absolute link in an image tree would otherwise lead
+// to the real host's /sys).
+std::string ResolveUnderRoot(const std::string& root, const std::string& path);
 
 // The whole file, or kIoError naming the host path ("/proc/sys/vm/swappiness: No such file or
 // directory"); a directory in place of the file is an error too (EISDIR).
@@ -28,7 +36,8 @@ std::optional<std::string> ReadSysctl(const std::string& root, const std::string
 std::string SysctlPath(const std::string& name);
 
 // Writes `value` into an existing file (a sysctl, a sysfs attribute) the way `echo value > path`
-// does: no create, no truncate-and-rename. Errors name the host path.
+// does: no create, no truncate-and-rename. Errors name the host path. In a fixture root, a path
+// that leads outside the root is refused (kRefused), as in InstallHostFile.
 Status WriteHostValue(const std::string& root, const std::string& path, const std::string& value);
 
 // Installs a configuration file: creates missing parent directories, writes a temporary file in

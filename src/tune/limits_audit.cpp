@@ -1,6 +1,7 @@
-// The limits rows: for each item of limits/dbbackup.conf (nofile, nproc), the running process's
-// hard limit, and what limits.conf and limits.d grant the user that runs backups, resolved the way
-// pam_limits(8) does.
+// The limits rows: for nofile (limits/dbbackup.conf) and nproc (kNprocMinimum), the running
+// process's hard limit, and what the user that runs backups gets at login: limits.conf and
+// limits.d resolved the way pam_limits(8) does, or, where they set nothing, what the session
+// inherits (taken to be what this process has).
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -17,18 +18,12 @@ namespace {
 
 constexpr const char* kLimitsConf = "/etc/security/limits.conf";
 constexpr const char* kLimitsDir = "/etc/security/limits.d";
-
-// /proc/self/limits names the items by their description.
-const char* ProcLimitsName(const std::string& item) {
-  if (item == "nofile") return "Max open files";
-  if (item == "nproc") return "Max processes";
-  return nullptr;
-}
+constexpr const char* kInherited = "inherited";
 
 const char* ItemWhy(const std::string& item) {
   if (item == "nofile") return "open files: connections, output files, io_uring rings";
-  return "processes and threads of the user: connections, compression and writer threads, "
-         "pg_dump and pg_restore";
+  return "processes and threads: connections, compression and writer threads, pg_dump and "
+         "pg_restore";
 }
 
 // What one domain line is worth to a user, as pam_limits ranks it: the user's own name beats a
@@ -36,6 +31,7 @@ const char* ItemWhy(const std::string& item) {
 // Group and "*" lines do not apply to root.
 struct UserIdentity {
   std::string name;
+  bool known = true;  // false: /etc/passwd was read and has no such user
   std::vector<std::string> groups;
 };
 
@@ -50,43 +46,44 @@ std::optional<int> Rank(const UserIdentity& user, const std::string& domain) {
   return std::nullopt;
 }
 
-// Splits a line of /etc/passwd or /etc/group on ':'.
-std::vector<std::string> Fields(const std::string& line) {
-  std::vector<std::string> out;
-  std::stringstream in(line);
-  for (std::string f; std::getline(in, f, ':');) out.push_back(f);
-  return out;
+// The lines of /etc/passwd or /etc/group, split on ':'.
+std::vector<std::vector<std::string>> ColonFile(const std::string& root, const std::string& path) {
+  std::vector<std::vector<std::string>> rows;
+  Result<std::string> text = ReadHostFile(root, path);
+  if (!text.ok()) return rows;
+  std::stringstream lines(text.value());
+  for (std::string line; std::getline(lines, line);) {
+    std::vector<std::string> fields;
+    std::stringstream in(line);
+    for (std::string f; std::getline(in, f, ':');) fields.push_back(f);
+    rows.push_back(std::move(fields));
+  }
+  return rows;
 }
 
 UserIdentity LookUpUser(const std::string& root, const std::string& name) {
   UserIdentity user{.name = name};
+  const auto passwd = ColonFile(root, "/etc/passwd");
   std::string gid;
-  if (Result<std::string> passwd = ReadHostFile(root, "/etc/passwd"); passwd.ok()) {
-    std::stringstream in(passwd.value());
-    for (std::string line; std::getline(in, line);) {
-      const std::vector<std::string> f = Fields(line);
-      if (f.size() > 3 && f[0] == name) gid = f[3];
-    }
+  for (const auto& f : passwd) {
+    if (f.size() > 3 && f[0] == name) gid = f[3];
   }
-  if (Result<std::string> group = ReadHostFile(root, "/etc/group"); group.ok()) {
-    std::stringstream in(group.value());
-    for (std::string line; std::getline(in, line);) {
-      const std::vector<std::string> f = Fields(line);
-      if (f.size() < 3) continue;
-      bool member = f[2] == gid && !gid.empty();
-      if (f.size() > 3) {
-        std::stringstream members(f[3]);
-        for (std::string m; std::getline(members, m, ',');) member = member || m == name;
-      }
-      if (member) user.groups.push_back(f[0]);
+  user.known = passwd.empty() || !gid.empty();
+  for (const auto& f : ColonFile(root, "/etc/group")) {
+    if (f.size() < 3) continue;
+    bool member = !gid.empty() && f[2] == gid;
+    if (f.size() > 3) {
+      std::stringstream members(f[3]);
+      for (std::string m; std::getline(members, m, ',');) member = member || m == name;
     }
+    if (member) user.groups.push_back(f[0]);
   }
   return user;
 }
 
 struct Grant {
   uint64_t value = 0;
-  std::string source;  // the file that set it
+  std::string source;  // the file that set it, or kInherited
   int rank = 99;
 };
 // (item, "soft" | "hard") -> the grant.
@@ -105,9 +102,14 @@ void AddGrants(const UserIdentity& user, const std::vector<LimitLine>& lines,
   }
 }
 
-// limits.conf, then limits.d/*.conf in file-name order, as pam_limits reads them.
-Grants HostGrants(const std::string& root, const UserIdentity& user) {
-  std::vector<std::string> files = {kLimitsConf};
+// Where our file stands in the resolution.
+enum class Ours { kAsOnTheHost, kLeftOut, kInstalled };
+
+// limits.conf, then limits.d/*.conf in file-name order, as pam_limits reads them; then, for what
+// none of them sets, the inherited limits.
+Grants ResolveGrants(const std::string& root, const UserIdentity& user, Ours ours,
+                     const Grants& inherited) {
+  const std::string our_path(LimitsFile().install_path);
   std::vector<std::string> dropins;
   std::error_code ec;
   std::filesystem::directory_iterator it(UnderRoot(root, kLimitsDir), ec);
@@ -115,51 +117,92 @@ Grants HostGrants(const std::string& root, const UserIdentity& user) {
     const std::string name = it->path().filename();
     if (name.ends_with(".conf")) dropins.push_back(std::string(kLimitsDir) + "/" + name);
   }
+  if (ours == Ours::kInstalled) dropins.push_back(our_path);
   std::sort(dropins.begin(), dropins.end());
-  files.insert(files.end(), dropins.begin(), dropins.end());
+  dropins.erase(std::unique(dropins.begin(), dropins.end()), dropins.end());
+  dropins.insert(dropins.begin(), kLimitsConf);
   Grants grants;
-  for (const std::string& file : files) {
+  for (const std::string& file : dropins) {
+    if (file == our_path && ours != Ours::kAsOnTheHost) {
+      if (ours == Ours::kInstalled)
+        AddGrants(user, ParseLimitsConf(LimitsFile().text), file, &grants);
+      continue;
+    }
     Result<std::string> text = ReadHostFile(root, file);
     if (text.ok()) AddGrants(user, ParseLimitsConf(text.value()), file, &grants);
+  }
+  for (const auto& [key, grant] : inherited) grants.emplace(key, grant);
+  return grants;
+}
+
+// /proc/self/limits: "Max open files   1024   524288   files" -> the inherited grants.
+Grants ProcessLimits(const std::string& text) {
+  Grants grants;
+  for (const auto& [item, name] : {std::pair<std::string, std::string>{"nofile", "Max open files"},
+                                   {"nproc", "Max processes"}}) {
+    const size_t at = text.find(name);
+    if (at == std::string::npos) continue;
+    std::istringstream in(text.substr(at + name.size()));
+    std::string soft, hard;
+    in >> soft >> hard;
+    Grant s{.source = kInherited}, h{.source = kInherited};
+    if (ParseLimitValue(soft, &s.value) && ParseLimitValue(hard, &h.value)) {
+      grants[{item, "soft"}] = s;
+      grants[{item, "hard"}] = h;
+    }
   }
   return grants;
 }
 
-std::string GrantText(const Grants& grants, const std::string& item, const std::string& type) {
+const Grant* Find(const Grants& grants, const std::string& item, const std::string& type) {
   auto it = grants.find({item, type});
-  if (it == grants.end()) return type + " not set";
-  return type + " " + LimitText(it->second.value) + " (" + it->second.source + ")";
+  return it == grants.end() ? nullptr : &it->second;
 }
 
-// "Max open files   1024   524288   files" -> {soft, hard}.
-std::optional<std::pair<uint64_t, uint64_t>> ProcessLimit(const std::string& limits,
-                                                          const char* name) {
-  const size_t at = limits.find(name);
-  if (at == std::string::npos) return std::nullopt;
-  std::istringstream in(limits.substr(at + std::string(name).size()));
-  std::string soft, hard;
-  in >> soft >> hard;
-  std::vector<LimitLine> parsed = ParseLimitsConf("x soft y " + soft + "\nx hard y " + hard);
-  if (parsed.size() != 2) return std::nullopt;
-  return std::make_pair(parsed[0].value, parsed[1].value);
+std::string GrantText(const Grants& grants, const std::string& item, const std::string& type) {
+  const Grant* g = Find(grants, item, type);
+  if (g == nullptr) return type + " ?";
+  return type + " " + LimitText(g->value) + " (" + g->source + ")";
 }
 
-Row ProcessRow(Result<std::string>& limits, const std::string& item, uint64_t wanted) {
+// The minimums for the user: our file's lines that apply to them, and kNprocMinimum (soft).
+Grants Wanted(const UserIdentity& user) {
+  Grants wanted;
+  AddGrants(user, ParseLimitsConf(LimitsFile().text), std::string(LimitsFile().install_path),
+            &wanted);
+  if (user.name != "root") wanted[{"nproc", "soft"}] = {.value = kNprocMinimum};
+  return wanted;
+}
+
+// "hard 524288 from 1048576": each limit `grants` would lower below what `now` gives.
+std::string Lowered(const Grants& now, const Grants& grants) {
+  std::string out;
+  for (const auto& [key, g] : grants) {
+    const Grant* before = Find(now, key.first, key.second);
+    if (before != nullptr && g.value < before->value) {
+      out += (out.empty() ? "" : ", ") + key.second + " " + key.first + " from " +
+             LimitText(before->value) + " to " + LimitText(g.value);
+    }
+  }
+  return out;
+}
+
+Row ProcessRow(const Result<std::string>& read, const Grants& process, const std::string& item,
+               uint64_t wanted) {
   Row row{.group = "limits",
           .setting = item + " (this process)",
           .recommended = "hard at least " + LimitText(wanted),
-          .why = ItemWhy(item)};
-  const char* name = ProcLimitsName(item);
-  const auto pair = limits.ok() && name ? ProcessLimit(limits.value(), name) : std::nullopt;
-  if (!pair) {
+          .why = std::string(ItemWhy(item)) + "; dbbackup raises its soft limits to the hard ones"};
+  const Grant* hard = Find(process, item, "hard");
+  if (hard == nullptr) {
     row.current = "?";
-    row.why = limits.ok() ? "/proc/self/limits has no line for " + item
-                          : "cannot read " + limits.status().message();
+    row.why = read.ok() ? "/proc/self/limits has no line for " + item
+                        : "cannot read " + read.status().message();
     return row;
   }
-  row.current = "soft " + LimitText(pair->first) + ", hard " + LimitText(pair->second);
-  row.verdict = pair->second >= wanted ? Verdict::kOk : Verdict::kDiffers;
-  row.why += item == "nofile" ? "; dbbackup raises its soft limit to the hard one" : "";
+  row.current =
+      "soft " + LimitText(Find(process, item, "soft")->value) + ", hard " + LimitText(hard->value);
+  row.verdict = hard->value >= wanted ? Verdict::kOk : Verdict::kDiffers;
   if (row.verdict == Verdict::kDiffers) {
     row.why +=
         "; limits.d applies from the next login (log in again after --apply); a systemd "
@@ -170,58 +213,72 @@ Row ProcessRow(Result<std::string>& limits, const std::string& item, uint64_t wa
   return row;
 }
 
+// Which grants fall short of `wanted` for `item`: "" when none.
+std::string Shortfall(const Grants& grants, const Grants& wanted, const std::string& item) {
+  for (const auto& [key, w] : wanted) {
+    if (key.first != item) continue;
+    const Grant* g = Find(grants, item, key.second);
+    if (g == nullptr || g->value < w.value) return g == nullptr ? "?" : g->source;
+  }
+  return "";
+}
+
 }  // namespace
 
 std::vector<Row> AuditLimits(const std::string& root, const std::string& user_name) {
   const UserIdentity user = LookUpUser(root, user_name);
-  Grants wanted;
-  AddGrants(user, ParseLimitsConf(LimitsFile().text), std::string(LimitsFile().install_path),
-            &wanted);
-  const Grants granted = HostGrants(root, user);
+  const Grants wanted = Wanted(user);
   Result<std::string> proc_limits = ReadHostFile(root, "/proc/self/limits");
-  const bool file_installed = [&] {
-    Result<std::string> text = ReadHostFile(root, std::string(LimitsFile().install_path));
-    return text.ok() && text.value() == LimitsFile().text;
-  }();
+  const Grants process = proc_limits.ok() ? ProcessLimits(proc_limits.value()) : Grants{};
+  const Grants granted = ResolveGrants(root, user, Ours::kAsOnTheHost, process);
+  const Grants without_ours = ResolveGrants(root, user, Ours::kLeftOut, process);
+  const Grants with_ours = ResolveGrants(root, user, Ours::kInstalled, process);
+  const std::string install_lowers = Lowered(without_ours, with_ours);
+  const std::string our_path(LimitsFile().install_path);
 
   std::vector<Row> rows;
-  std::vector<std::string> items;
-  for (const auto& [key, grant] : wanted) {
-    if (std::find(items.begin(), items.end(), key.first) == items.end()) items.push_back(key.first);
-  }
-  for (const std::string& item : items) {
-    const auto soft = wanted.find({item, "soft"});
-    const auto hard = wanted.find({item, "hard"});
-    const uint64_t minimum = soft != wanted.end() ? soft->second.value : hard->second.value;
-    rows.push_back(ProcessRow(proc_limits, item, minimum));
+  for (const std::string item : {"nofile", "nproc"}) {
+    const Grant* minimum = Find(wanted, item, "soft");
+    if (minimum == nullptr) continue;  // root: no nproc limit applies
+    rows.push_back(ProcessRow(proc_limits, process, item, minimum->value));
 
     Row row{.group = "limits",
-            .setting = item + " (limits.d, user " + user.name + ")",
+            .setting = item + " (login of " + user.name + ")",
             .current = GrantText(granted, item, "soft") + ", " + GrantText(granted, item, "hard"),
-            .verdict = Verdict::kOk,
             .why = ItemWhy(item)};
-    std::string shortfall;
-    for (const auto& w : {soft, hard}) {
-      if (w == wanted.end()) continue;
-      const std::string type = w->first.second;
-      row.recommended +=
-          (row.recommended.empty() ? "" : ", ") + type + " at least " + LimitText(w->second.value);
-      auto g = granted.find(w->first);
-      if (g == granted.end() || g->second.value < w->second.value) {
-        row.verdict = Verdict::kDiffers;
-        if (g != granted.end() && shortfall.empty()) shortfall = g->second.source;
+    for (const auto& [key, w] : wanted) {
+      if (key.first == item) {
+        row.recommended +=
+            (row.recommended.empty() ? "" : ", ") + key.second + " at least " + LimitText(w.value);
       }
     }
-    if (row.verdict == Verdict::kDiffers) {
-      if (file_installed && !shortfall.empty()) {
-        row.why += "; " + shortfall + " grants less and takes precedence: change it there";
-      } else {
-        row.why += "; `dbbackup tune --apply` installs " + std::string(LimitsFile().install_path) +
-                   " (new logins get it)";
-        row.fix = {.kind = Fix::Kind::kInstall,
-                   .path = std::string(LimitsFile().install_path),
-                   .value = std::string(LimitsFile().text)};
-      }
+    if (!user.known) {
+      row.why = "no user " + user.name +
+                " in /etc/passwd: give the user that runs backups with "
+                "--user";
+      rows.push_back(std::move(row));
+      continue;
+    }
+    const std::string short_now = Shortfall(granted, wanted, item);
+    row.verdict = short_now.empty() ? Verdict::kOk : Verdict::kDiffers;
+    const bool ours_sets_it = std::any_of(wanted.begin(), wanted.end(), [&](const auto& w) {
+      return w.first.first == item && !w.second.source.empty();
+    });
+    if (row.verdict == Verdict::kOk) {
+      // ok as it is
+    } else if (!ours_sets_it) {
+      row.why += "; " + short_now + " grants less: raise it there (" + our_path + " does not set " +
+                 item + ")";
+    } else if (const std::string after = Shortfall(with_ours, wanted, item); !after.empty()) {
+      row.why +=
+          "; " + after + " grants less and takes precedence over " + our_path + ": change it there";
+    } else if (!install_lowers.empty()) {
+      row.why += "; installing " + our_path + " would lower " + install_lowers + ": raise " + item +
+                 " in limits.d yourself";
+    } else {
+      row.why += "; `dbbackup tune --apply` installs " + our_path + " (new logins get it)";
+      row.fix = {
+          .kind = Fix::Kind::kInstall, .path = our_path, .value = std::string(LimitsFile().text)};
     }
     rows.push_back(std::move(row));
   }

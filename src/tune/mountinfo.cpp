@@ -25,11 +25,16 @@ std::string Unescape(const std::string& s) {
   return out;
 }
 
-std::vector<std::string> Words(const std::string& line) {
-  std::istringstream in(line);
-  std::vector<std::string> words;
-  for (std::string w; in >> w;) words.push_back(w);
-  return words;
+// Fields separated by single spaces: a field's own spaces are escaped, and a field may be empty
+// (a mount whose source is "" prints as "- tmpfs  rw").
+std::vector<std::string> Fields(const std::string& line) {
+  std::vector<std::string> fields;
+  size_t pos = 0;
+  for (size_t sp; (sp = line.find(' ', pos)) != std::string::npos; pos = sp + 1) {
+    fields.push_back(line.substr(pos, sp - pos));
+  }
+  fields.push_back(line.substr(pos));
+  return fields;
 }
 
 std::vector<std::string> Lines(const std::string& text) {
@@ -47,16 +52,11 @@ Result<std::vector<MountEntry>> ReadMountInfo(const std::string& root) {
   std::vector<MountEntry> mounts;
   const std::vector<std::string> lines = Lines(text.value());
   for (size_t i = 0; i < lines.size(); ++i) {
-    if (lines[i].empty()) continue;
     // id parent major:minor root mount-point options [optional fields...] - type source super
-    const std::vector<std::string> w = Words(lines[i]);
+    const std::vector<std::string> w = Fields(lines[i]);
     size_t dash = 6;
     while (dash < w.size() && w[dash] != "-") ++dash;
-    if (w.size() < 7 || dash + 3 >= w.size()) {
-      return Status(StatusCode::kCorrupt, std::string(kMountInfo) + " line " +
-                                              std::to_string(i + 1) +
-                                              " does not parse: " + lines[i]);
-    }
+    if (dash + 3 >= w.size()) continue;  // not a mount line; the others still count
     mounts.push_back({.dev = w[2],
                       .mount_point = Unescape(w[4]),
                       .options = w[5],
@@ -96,10 +96,11 @@ Status AddMountOptionsInFixture(const std::string& root, size_t line, const std:
     return Status(StatusCode::kInternal,
                   std::string(kMountInfo) + " has no line " + std::to_string(line));
   }
-  std::vector<std::string> w = Words(lines[line - 1]);
+  std::vector<std::string> w = Fields(lines[line - 1]);
+  if (w.size() < 6) return Status(StatusCode::kInternal, "not a mount line: " + lines[line - 1]);
   w[5] += "," + added;
   std::string joined, out;
-  for (const std::string& word : w) joined += (joined.empty() ? "" : " ") + word;
+  for (size_t i = 0; i < w.size(); ++i) joined += (i == 0 ? "" : " ") + w[i];
   lines[line - 1] = joined;
   for (const std::string& l : lines) out += l + "\n";
   return InstallHostFile(root, kMountInfo, out);

@@ -18,8 +18,8 @@ struct MountEntry {
   size_t line = 0;            // its line in mountinfo, 1-based
 };
 
-// Every line of <root>/proc/self/mountinfo, in order; kIoError when it cannot be read, kCorrupt
-// naming the line when one does not parse.
+// Every mount of <root>/proc/self/mountinfo, in order; kIoError when it cannot be read. A line
+// that does not parse is skipped: one odd mount must not hide the one that holds the backups.
 Result<std::vector<MountEntry>> ReadMountInfo(const std::string& root);
 
 // The mount that holds `path` (absolute, normalized): the longest mount point that is `path` or

@@ -60,10 +60,14 @@ std::string Percent(double v) {
   return buf;
 }
 
-// The sysctl.d files read at boot after ours (systemd-sysctl order: by file name across these
-// directories, the first directory holding a name wins), then /etc/sysctl.conf, which
-// `sysctl --system` reads last. A setting there replaces ours at every boot.
-std::vector<std::string> FilesReadAfterOurs(const std::string& root) {
+// The sysctl.d files read at boot, in systemd-sysctl's order (by file name across these
+// directories; the first directory holding a name wins), then /etc/sysctl.conf, which
+// `sysctl --system` reads last; split at where ours stands. A later setting replaces an earlier.
+struct BootFiles {
+  std::vector<std::string> before;  // read before 99-dbbackup.conf
+  std::vector<std::string> after;   // read after it: they undo what it sets
+};
+BootFiles SysctlBootFiles(const std::string& root) {
   const std::string ours = std::filesystem::path(SysctlFile().install_path).filename();
   std::map<std::string, std::string> by_name;
   for (const char* dir : {"/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d",
@@ -77,19 +81,19 @@ std::vector<std::string> FilesReadAfterOurs(const std::string& root) {
       }
     }
   }
-  std::vector<std::string> later;
+  BootFiles files;
   for (const auto& [name, path] : by_name) {
-    if (name > ours) later.push_back(path);
+    if (name != ours) (name < ours ? files.before : files.after).push_back(path);
   }
-  later.push_back("/etc/sysctl.conf");
-  return later;
+  files.after.push_back("/etc/sysctl.conf");
+  return files;
 }
 
-// The last of those files that sets `key`, with its value.
-std::optional<std::pair<std::string, std::string>> BootOverride(
-    const std::string& root, const std::vector<std::string>& later, const std::string& key) {
+// The last of `files` that sets `key`, with its value.
+std::optional<std::pair<std::string, std::string>> LastSetting(
+    const std::string& root, const std::vector<std::string>& files, const std::string& key) {
   std::optional<std::pair<std::string, std::string>> found;
-  for (const std::string& path : later) {
+  for (const std::string& path : files) {
     Result<std::string> text = ReadHostFile(root, path);
     if (!text.ok()) continue;
     for (const SysctlLine& line : ParseSysctlConf(text.value())) {
@@ -99,8 +103,51 @@ std::optional<std::pair<std::string, std::string>> BootOverride(
   return found;
 }
 
+const SysctlRule& RuleFor(const std::string& key) {
+  const SysctlRule* rule = std::find_if(std::begin(kRules), std::end(kRules),
+                                        [&](const SysctlRule& r) { return key == r.key; });
+  DBB_CHECK_MSG(rule != std::end(kRules),
+                "sysctl/99-dbbackup.conf sets a key tune has no rule for");
+  return *rule;
+}
+
+// Our file's row. Installing it must not make the host worse at boot: a value an earlier file
+// sets lower would be raised, and a *_bytes setting would be reset by our ratio.
+Row FileRow(const std::string& root, const BootFiles& boot, bool live_ok) {
+  Row row = InstalledFileRow(root, SysctlFile());
+  if (row.verdict != Verdict::kDiffers) return row;
+  std::vector<std::string> all = boot.before;
+  all.insert(all.end(), boot.after.begin(), boot.after.end());
+  std::string worse;
+  for (const SysctlLine& line : ParseSysctlConf(SysctlFile().text)) {
+    const SysctlRule& rule = RuleFor(line.key);
+    const auto earlier = LastSetting(root, boot.before, line.key);
+    const std::optional<double> theirs = earlier ? ParseNumber(earlier->second) : std::nullopt;
+    if (theirs && *theirs < *ParseNumber(line.value)) {
+      worse += (worse.empty() ? "" : "; ") + earlier->first + " sets " + line.key + " = " +
+               earlier->second;
+    }
+    const auto bytes = rule.bytes_key ? LastSetting(root, all, rule.bytes_key) : std::nullopt;
+    if (bytes && ParseNumber(bytes->second).value_or(1) != 0) {
+      worse += (worse.empty() ? "" : "; ") + bytes->first + " sets " + rule.bytes_key + " = " +
+               bytes->second;
+    }
+  }
+  if (worse.empty()) return row;
+  row.fix = {};
+  if (live_ok) {
+    row.verdict = Verdict::kOk;
+    row.why = "not needed: the host's own files set these at boot (" + worse +
+              "), and installing it would override them";
+  } else {
+    row.why = "installing it would override the host's own settings at boot (" + worse +
+              "): set the values that differ in that file instead";
+  }
+  return row;
+}
+
 Row AuditCeiling(const std::string& root, const SysctlRule& rule, const std::string& wanted,
-                 const std::vector<std::string>& later) {
+                 const std::vector<std::string>& after) {
   Row row{
       .group = "sysctl", .setting = rule.key, .recommended = "at most " + wanted, .why = rule.why};
   Result<std::string> live = ReadHostValue(root, SysctlPath(rule.key));
@@ -129,7 +176,7 @@ Row AuditCeiling(const std::string& root, const SysctlRule& rule, const std::str
     row.why += "; `dbbackup tune --apply` sets it";
     row.fix = {.kind = Fix::Kind::kWrite, .path = SysctlPath(rule.key), .value = wanted};
   }
-  if (auto boot = BootOverride(root, later, rule.key)) {
+  if (auto boot = LastSetting(root, after, rule.key)) {
     const std::optional<double> at_boot = ParseNumber(boot->second);
     if (!at_boot || *at_boot > *limit) {
       row.verdict = Verdict::kDiffers;
@@ -157,7 +204,9 @@ Row AuditOvercommit(const std::string& root) {
       row.verdict = Verdict::kOk;
       row.why = server + ": strict accounting, as the PostgreSQL documentation advises";
     } else {
-      row.verdict = Verdict::kDiffers;
+      // 1 is a hazard for the server; 0, the kernel's default, is a choice the docs advise
+      // against but many servers run with.
+      row.verdict = *live == "1" ? Verdict::kDiffers : Verdict::kOptional;
       row.why = server +
                 (*live == "1" ? ": with 1 the OOM killer, not an error, ends whoever "
                                 "runs out, possibly the postmaster;"
@@ -188,16 +237,15 @@ Row AuditOvercommit(const std::string& root) {
 }  // namespace
 
 std::vector<Row> AuditSysctl(const std::string& root) {
-  const std::vector<std::string> later = FilesReadAfterOurs(root);
+  const BootFiles boot = SysctlBootFiles(root);
   std::vector<Row> rows;
+  bool live_ok = true;
   for (const SysctlLine& line : ParseSysctlConf(SysctlFile().text)) {
-    const SysctlRule* rule = std::find_if(std::begin(kRules), std::end(kRules),
-                                          [&](const SysctlRule& r) { return line.key == r.key; });
-    DBB_CHECK_MSG(rule != std::end(kRules),
-                  "sysctl/99-dbbackup.conf sets a key tune has no rule for");
-    rows.push_back(AuditCeiling(root, *rule, line.value, later));
+    rows.push_back(AuditCeiling(root, RuleFor(line.key), line.value, boot.after));
+    live_ok = live_ok && rows.back().verdict == Verdict::kOk;
   }
   rows.push_back(AuditOvercommit(root));
+  rows.push_back(FileRow(root, boot, live_ok));
   return rows;
 }
 

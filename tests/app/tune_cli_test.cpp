@@ -150,9 +150,13 @@ TEST(TuneCli, ApplyOnTheRealHostNeedsRoot) {
     prefix = DBB_BINARY;
   }
   CommandResult r = RunCommand("cd / && " + prefix + " tune --apply 2>&1");
-  EXPECT_EQ(r.exit_code, 7) << r.output;
-  EXPECT_NE(r.output.find("changing system settings needs root"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("Nothing was changed"), std::string::npos) << r.output;
+  if (r.exit_code == 0) {  // a host that needs nothing
+    EXPECT_NE(r.output.find("nothing to change"), std::string::npos) << r.output;
+  } else {
+    EXPECT_EQ(r.exit_code, 7) << r.output;
+    EXPECT_NE(r.output.find("changing system settings needs root"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("Nothing was changed"), std::string::npos) << r.output;
+  }
   r = RunCommand("cd / && " + prefix + " tune --apply --dry-run 2>&1");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   r = RunCommand("cd / && " + prefix + " tune --check --json");

@@ -21,7 +21,7 @@ TEST(PlanApply, MergesChangesToTheSameThingAndKeepsTheOperatorsShare) {
     if (c.fix.path == LimitsFile().install_path) {
       ++installs_of_limits;
       EXPECT_EQ(c.before, "missing");
-      EXPECT_EQ(c.settings.size(), 3u);  // nofile and nproc grants, and the file itself
+      EXPECT_EQ(c.settings, (std::vector<std::string>{"nofile (login of backup)"}));
     }
     if (c.fix.kind == Fix::Kind::kRemount) {
       EXPECT_EQ(c.fix.value, "noatime,nodiratime");

@@ -59,8 +59,8 @@ TEST(AuditHost, DefaultDebianHostDiffersWhereExpected) {
   const Row& nofile = Find(rows, "nofile (this process)");
   EXPECT_EQ(nofile.current, "soft 1024, hard 524288");
   EXPECT_EQ(nofile.verdict, Verdict::kOk);
-  const Row& granted = Find(rows, "nofile (limits.d, user backup)");
-  EXPECT_EQ(granted.current, "soft not set, hard not set");
+  const Row& granted = Find(rows, "nofile (login of backup)");
+  EXPECT_EQ(granted.current, "soft 1024 (inherited), hard 524288 (inherited)");
   EXPECT_EQ(granted.verdict, Verdict::kDiffers);
   EXPECT_EQ(granted.fix.path, "/etc/security/limits.d/dbbackup.conf");
   EXPECT_EQ(Find(rows, "nproc (this process)").verdict, Verdict::kOk);
@@ -84,11 +84,12 @@ TEST(AuditHost, DefaultDebianHostDiffersWhereExpected) {
   EXPECT_EQ(writeback.verdict, Verdict::kOptional);
   EXPECT_TRUE(Contains(writeback.why, "power loss")) << writeback.why;
 
-  for (const RecommendedFile* f : RecommendedFiles()) {
+  for (const RecommendedFile* f : {&SysctlFile(), &UdevFile()}) {
     const Row& file = Find(rows, std::string(f->install_path));
     EXPECT_EQ(file.current, "missing");
     EXPECT_EQ(file.fix.kind, Fix::Kind::kInstall);
   }
+  EXPECT_EQ(Find(rows, "nproc (login of backup)").verdict, Verdict::kOk);  // 63304 inherited
 }
 
 TEST(AuditHost, CompliantHostIsAllOk) {
@@ -192,14 +193,14 @@ TEST(AuditHost, LocalPostgresWantsStrictOvercommit) {
   Row row = Find(AuditHost({.root = host.root()}), "vm.overcommit_memory");
   EXPECT_EQ(row.current, "0");
   EXPECT_EQ(row.recommended, "2 (a PostgreSQL server runs here)");
-  EXPECT_EQ(row.verdict, Verdict::kDiffers);
-  EXPECT_EQ(row.fix.kind, Fix::Kind::kNone);  // a host-wide policy: the operator's call
+  EXPECT_EQ(row.verdict, Verdict::kOptional);  // the kernel's default: advised against, not a fault
   EXPECT_TRUE(Contains(row.why, "pid 812, /var/lib/postgresql/15/main")) << row.why;
   EXPECT_TRUE(Contains(row.why, "PostgreSQL documentation")) << row.why;
 
   host.Sysctl("vm.overcommit_memory", "1");
   row = Find(AuditHost({.root = host.root()}), "vm.overcommit_memory");
   EXPECT_EQ(row.verdict, Verdict::kDiffers);
+  EXPECT_EQ(row.fix.kind, Fix::Kind::kNone);
   EXPECT_TRUE(Contains(row.why, "OOM killer")) << row.why;
 
   host.Sysctl("vm.overcommit_memory", "2");
@@ -251,7 +252,7 @@ TEST(AuditHost, LimitsResolveAsPamLimitsDoes) {
   // A user line beats "*" wherever it is read; a group line applies to members.
   host.File("/etc/security/limits.conf", "alice soft nofile 4096\n@dba hard nofile 8192\n");
   auto rows = AuditHost({.root = host.root(), .user = "alice"});
-  const Row& alice = Find(rows, "nofile (limits.d, user alice)");
+  const Row& alice = Find(rows, "nofile (login of alice)");
   EXPECT_EQ(alice.verdict, Verdict::kDiffers);
   EXPECT_EQ(alice.current,
             "soft 4096 (/etc/security/limits.conf), hard 8192 "
@@ -259,13 +260,77 @@ TEST(AuditHost, LimitsResolveAsPamLimitsDoes) {
   EXPECT_EQ(alice.fix.kind, Fix::Kind::kNone);  // ours is installed: the other file is to change
   EXPECT_TRUE(Contains(alice.why, "/etc/security/limits.conf grants less")) << alice.why;
   EXPECT_EQ(
-      Find(AuditHost({.root = host.root(), .user = "backup"}), "nofile (limits.d, user backup)")
-          .verdict,
+      Find(AuditHost({.root = host.root(), .user = "backup"}), "nofile (login of backup)").verdict,
       Verdict::kOk);
   // "*" does not apply to root: root gets its own lines, and no nproc (root is not limited).
   rows = AuditHost({.root = host.root(), .user = "root"});
-  EXPECT_EQ(Find(rows, "nofile (limits.d, user root)").verdict, Verdict::kOk);
-  for (const Row& r : rows) EXPECT_NE(r.setting, "nproc (limits.d, user root)");
+  EXPECT_EQ(Find(rows, "nofile (login of root)").verdict, Verdict::kOk);
+  for (const Row& r : rows) EXPECT_NE(r.setting, "nproc (login of root)");
+}
+
+TEST(AuditHost, LimitsAreNeverLoweredByInstallingOurs) {
+  FixtureHost host;
+  FixtureHost::DefaultDebian(&host);
+  host.ProcessLimits("1024", "1048576", "63304", "63304");
+  const Row row =
+      Find(AuditHost({.root = host.root(), .user = "backup"}), "nofile (login of backup)");
+  EXPECT_EQ(row.verdict, Verdict::kDiffers);  // soft 1024 inherited
+  EXPECT_EQ(row.fix.kind, Fix::Kind::kNone);
+  EXPECT_TRUE(Contains(row.why, "would lower hard nofile from 1048576 to 524288")) << row.why;
+}
+
+TEST(AuditHost, ALimitThatWouldStillWinAfterInstallingOursIsTheOperatorsToChange) {
+  FixtureHost host;
+  FixtureHost::DefaultDebian(&host);
+  host.File("/etc/security/limits.conf", "backup hard nofile 4096\n");
+  const Row row =
+      Find(AuditHost({.root = host.root(), .user = "backup"}), "nofile (login of backup)");
+  EXPECT_EQ(row.verdict, Verdict::kDiffers);
+  EXPECT_EQ(row.fix.kind, Fix::Kind::kNone);
+  EXPECT_TRUE(Contains(row.why, "/etc/security/limits.conf grants less and takes precedence"))
+      << row.why;
+}
+
+TEST(AuditHost, UnknownUserIsNamed) {
+  FixtureHost host;
+  FixtureHost::DefaultDebian(&host);
+  const Row row =
+      Find(AuditHost({.root = host.root(), .user = "nosuch"}), "nofile (login of nosuch)");
+  EXPECT_EQ(row.verdict, Verdict::kUnknown);
+  EXPECT_EQ(row.why, "no user nosuch in /etc/passwd: give the user that runs backups with --user");
+}
+
+TEST(AuditHost, OurSysctlFileIsNotInstalledOverLowerValuesTheHostSetsAtBoot) {
+  FixtureHost host;
+  FixtureHost::DefaultDebian(&host);
+  host.File("/etc/sysctl.d/10-site.conf",
+            "vm.swappiness = 1\nvm.dirty_ratio = 5\nvm.dirty_background_ratio = 2\n")
+      .Sysctl("vm.swappiness", "1")
+      .Sysctl("vm.dirty_ratio", "5")
+      .Sysctl("vm.dirty_background_ratio", "2");
+  Row row = Find(AuditHost({.root = host.root()}), "/etc/sysctl.d/99-dbbackup.conf");
+  EXPECT_EQ(row.verdict, Verdict::kOk);
+  EXPECT_EQ(row.fix.kind, Fix::Kind::kNone);
+  EXPECT_TRUE(Contains(row.why,
+                       "not needed: the host's own files set these at boot "
+                       "(/etc/sysctl.d/10-site.conf sets vm.dirty_background_ratio = 2"))
+      << row.why;
+  // A live value that differs is set live, but the file that keeps it is the host's.
+  host.Sysctl("vm.dirty_ratio", "20");
+  row = Find(AuditHost({.root = host.root()}), "/etc/sysctl.d/99-dbbackup.conf");
+  EXPECT_EQ(row.verdict, Verdict::kDiffers);
+  EXPECT_EQ(row.fix.kind, Fix::Kind::kNone);
+  EXPECT_TRUE(Contains(row.why, "set the values that differ in that file instead")) << row.why;
+}
+
+TEST(AuditHost, OurRatiosAreNotInstalledOverDirtyBytesSetAtBoot) {
+  FixtureHost host;
+  FixtureHost::DefaultDebian(&host);
+  host.File("/etc/sysctl.d/60-writeback.conf", "vm.dirty_bytes = 268435456\n");
+  const Row row = Find(AuditHost({.root = host.root()}), "/etc/sysctl.d/99-dbbackup.conf");
+  EXPECT_EQ(row.verdict, Verdict::kDiffers);
+  EXPECT_EQ(row.fix.kind, Fix::Kind::kNone);
+  EXPECT_TRUE(Contains(row.why, "60-writeback.conf sets vm.dirty_bytes = 268435456")) << row.why;
 }
 
 TEST(AuditHost, LowHardLimitOfThisProcessSaysHowToRaiseIt) {

@@ -39,6 +39,21 @@ TEST(ResolveDisks, DeviceMapperOverPartitionsOfTwoDisksAndMdUnderIt) {
             "sdb(dm-0 > md0 > sdb1) sdc(dm-0 > md0 > sdc1) sda(dm-0 > sda2)");
 }
 
+TEST(ResolveDisks, PartitionOfAnMdArrayLeadsToTheArraysDisks) {
+  FixtureHost host;
+  host.Disk("sda", "8:0", "[mq-deadline] none").Disk("sdb", "8:16", "[mq-deadline] none");
+  host.Stacked("md126", "9:126", {"sda", "sdb"}).Partition("md126", "md126p1", "259:7");
+  EXPECT_EQ(Names(ResolveDisks(host.root(), {.dev = "259:7"})),
+            "sda(md126p1 > md126) sdb(md126p1 > md126)");
+}
+
+TEST(ResolveDisks, ALinkOutOfAFixtureRootIsNotFollowed) {
+  FixtureHost host;
+  host.File("/sys/dev/block/.placeholder", "");
+  std::filesystem::create_symlink("/sys/dev/block/8:0", host.root() + "/sys/dev/block/8:0");
+  EXPECT_FALSE(ResolveDisks(host.root(), {.dev = "8:0", .source = "/dev/sda"}).ok());
+}
+
 TEST(ResolveDisks, AnonymousDeviceNumberFallsBackToTheSource) {
   FixtureHost host;
   host.Disk("nvme1n1", "259:5", "[none]");

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tune/audit.h"
 #include "tune/recommended.h"
 
 namespace dbb::tune {
@@ -63,10 +64,13 @@ TEST(RecommendedFiles, SysctlAndLimitsHoldTheAuditedSettings) {
   for (const SysctlLine& l : ParseSysctlConf(SysctlFile().text)) keys.push_back(l.key);
   EXPECT_EQ(keys, (std::vector<std::string>{"vm.dirty_background_ratio", "vm.dirty_ratio",
                                             "vm.swappiness"}));
-  std::vector<std::string> items;
-  for (const LimitLine& l : ParseLimitsConf(LimitsFile().text)) items.push_back(l.item);
-  EXPECT_NE(std::find(items.begin(), items.end(), "nofile"), items.end());
-  EXPECT_NE(std::find(items.begin(), items.end(), "nproc"), items.end());
+  for (const LimitLine& l : ParseLimitsConf(LimitsFile().text)) {
+    EXPECT_EQ(l.item, "nofile");  // nproc is audited, never set: a line would lower it
+    EXPECT_NE(l.type, "-");
+  }
+  // The file documents the nproc minimum the audit uses.
+  EXPECT_NE(LimitsFile().text.find("at least " + std::to_string(kNprocMinimum)),
+            std::string_view::npos);
   EXPECT_EQ(SysctlFile().install_path, "/etc/sysctl.d/99-dbbackup.conf");
   EXPECT_EQ(LimitsFile().install_path, "/etc/security/limits.d/dbbackup.conf");
   EXPECT_EQ(UdevFile().install_path, "/etc/udev/rules.d/60-dbbackup.rules");

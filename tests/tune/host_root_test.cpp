@@ -48,6 +48,27 @@ TEST(WriteHostValue, WritesAnExistingFileOnly) {
   EXPECT_EQ(ReadSysctl(root.path(), "vm.swappiness"), "10");
 }
 
+// An image tree whose /proc/sys is an absolute link must not lead to the real host's settings.
+TEST(WriteHostValue, RefusesAPathThatLeavesTheFixtureRoot) {
+  dbb::testing::TempDir root;
+  dbb::testing::TempDir outside;
+  std::filesystem::create_directories(outside.file("vm"));
+  std::ofstream(outside.file("vm/swappiness")) << "60\n";
+  std::filesystem::create_directories(root.file("proc"));
+  std::filesystem::create_symlink(outside.path(), root.file("proc/sys"));
+  const Status st = WriteHostValue(root.path(), "/proc/sys/vm/swappiness", "10");
+  EXPECT_EQ(st.code(), StatusCode::kRefused);
+  EXPECT_NE(st.message().find("/proc/sys/vm/swappiness leads outside"), std::string::npos)
+      << st.message();
+  EXPECT_EQ(InstallHostFile(root.path(), "/proc/sys/vm/new.conf", "x").code(),
+            StatusCode::kRefused);
+  std::ifstream in(outside.file("vm/swappiness"));
+  std::string value;
+  in >> value;
+  EXPECT_EQ(value, "60");
+  EXPECT_EQ(ResolveUnderRoot(root.path(), "/proc/sys/vm/swappiness"), "");
+}
+
 TEST(InstallHostFile, CreatesParentsReplacesWholeAndIsWorldReadable) {
   dbb::testing::TempDir root;
   ASSERT_TRUE(InstallHostFile(root.path(), "/etc/sysctl.d/99-x.conf", "a = 1\n").ok());
