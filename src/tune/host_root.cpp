@@ -79,6 +79,17 @@ Result<std::string> ReadHostValue(const std::string& root, const std::string& pa
   return value;
 }
 
+std::string ReadHostNumberAfter(const std::string& root, const std::string& path,
+                                const std::string& key) {
+  Result<std::string> text = ReadHostFile(root, path);
+  if (!text.ok()) return "";
+  const size_t at = text->find(key);
+  if (at == std::string::npos) return "";
+  const size_t b = text->find_first_of("0123456789", at + key.size());
+  if (b == std::string::npos) return "";
+  return text->substr(b, text->find_first_not_of("0123456789", b) - b);
+}
+
 std::optional<std::string> ReadSysctl(const std::string& root, const std::string& name) {
   Result<std::string> value = ReadHostValue(root, SysctlPath(name));
   if (!value.ok()) return std::nullopt;

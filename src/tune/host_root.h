@@ -28,6 +28,11 @@ Result<std::string> ReadHostFile(const std::string& root, const std::string& pat
 // The file's first line without trailing blanks; the errors of ReadHostFile.
 Result<std::string> ReadHostValue(const std::string& root, const std::string& path);
 
+// The digits that follow `key` in a /proc file read with ReadHostFile ("MemTotal:" in
+// /proc/meminfo, "PPid:" in /proc/<pid>/status), or "" when the file cannot be read or has none.
+std::string ReadHostNumberAfter(const std::string& root, const std::string& path,
+                                const std::string& key);
+
 // Reads a sysctl such as "vm.swappiness" from <root>/proc/sys/vm/swappiness, trimmed.
 // nullopt when the file does not exist or cannot be read.
 std::optional<std::string> ReadSysctl(const std::string& root, const std::string& name);

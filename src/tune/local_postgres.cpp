@@ -13,13 +13,7 @@ bool IsPostgres(const std::string& root, const std::string& pid) {
 }
 
 std::string ParentPid(const std::string& root, const std::string& pid) {
-  Result<std::string> status = ReadHostFile(root, "/proc/" + pid + "/status");
-  if (!status.ok()) return "";
-  const size_t at = status->find("\nPPid:");
-  if (at == std::string::npos) return "";
-  const size_t b = status->find_first_of("0123456789", at);
-  const size_t e = status->find_first_not_of("0123456789", b);
-  return b == std::string::npos ? "" : status->substr(b, e - b);
+  return ReadHostNumberAfter(root, "/proc/" + pid + "/status", "\nPPid:");
 }
 
 std::string DataDir(const std::string& root, const std::string& pid) {

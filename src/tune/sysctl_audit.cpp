@@ -42,14 +42,8 @@ std::optional<double> ParseNumber(const std::string& s) {
 }
 
 std::optional<double> MemTotalBytes(const std::string& root) {
-  Result<std::string> meminfo = ReadHostFile(root, "/proc/meminfo");
-  if (!meminfo.ok()) return std::nullopt;
-  const size_t at = meminfo->find("MemTotal:");
-  if (at == std::string::npos) return std::nullopt;
-  const size_t b = meminfo->find_first_of("0123456789", at);
-  const size_t e = meminfo->find_first_not_of("0123456789", b);
-  if (b == std::string::npos) return std::nullopt;
-  std::optional<double> kib = ParseNumber(meminfo->substr(b, e - b));
+  const std::optional<double> kib =
+      ParseNumber(ReadHostNumberAfter(root, "/proc/meminfo", "MemTotal:"));
   if (!kib) return std::nullopt;
   return *kib * 1024;
 }

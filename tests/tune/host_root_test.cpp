@@ -39,6 +39,17 @@ TEST(ReadHostFile, ErrorsNameTheHostPathNotTheFixturePath) {
             std::string::npos);
 }
 
+TEST(ReadHostNumberAfter, DigitsAfterTheKeyOrEmpty) {
+  dbb::testing::TempDir root;
+  std::filesystem::create_directories(root.file("proc/7"));
+  std::ofstream(root.file("proc/7/status")) << "Name:\tpostgres\nPid:\t7\nPPid:\t1\n";
+  std::ofstream(root.file("proc/meminfo")) << "MemTotal:       16384000 kB\n";
+  EXPECT_EQ(ReadHostNumberAfter(root.path(), "/proc/7/status", "\nPPid:"), "1");
+  EXPECT_EQ(ReadHostNumberAfter(root.path(), "/proc/meminfo", "MemTotal:"), "16384000");
+  EXPECT_EQ(ReadHostNumberAfter(root.path(), "/proc/meminfo", "MemFree:"), "");
+  EXPECT_EQ(ReadHostNumberAfter(root.path(), "/proc/8/status", "\nPPid:"), "");
+}
+
 TEST(WriteHostValue, WritesAnExistingFileOnly) {
   dbb::testing::TempDir root;
   EXPECT_FALSE(WriteHostValue(root.path(), "/proc/sys/vm/swappiness", "10").ok());
