@@ -15,6 +15,7 @@ packages=(
   nlohmann-json3-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   # reference tools the tests decode with and the benchmarks compare against
   gzip pigz zstd
+  python3-prometheus-client  # the reference parser of --metrics-file output
   # PostgreSQL 15 (Debian 12's): the server for the integration tests, the demo and the
   # benchmarks (scripts/lib/pg.sh starts a throwaway one); the client tools (psql, pg_dump,
   # pg_restore) that dbbackup runs for the schema and that the benchmark compares against;

@@ -8,13 +8,15 @@
 #include "app/conn_flags.h"
 #include "app/exit_codes.h"
 #include "app/pipeline_flags.h"
+#include "app/progress_display.h"
+#include "app/run_report.h"
 #include "app/selection_flags.h"
 #include "app/signals.h"
 #include "common/log.h"
+#include "common/timing.h"
 #include "common/units.h"
 #include "engine/backup.h"
 #include "engine/cluster_backup.h"
-#include "engine/pipeline_bench.h"
 
 namespace dbb::app {
 namespace {
@@ -33,6 +35,7 @@ struct BackupFlags {
   bool resume = false;
   bool force = false;
   PipelineFlags pipeline;
+  ReportFlags report;
 };
 
 struct SingleFlags {
@@ -65,21 +68,16 @@ std::string TrimSlashes(std::string dir) {
 
 void PrintSummary(const engine::BackupResult& r, const std::string& dir) {
   const engine::Manifest& m = r.manifest;
-  const double ratio = static_cast<double>(m.raw_bytes()) /
-                       static_cast<double>(std::max<uint64_t>(1, m.stored_bytes()));
   std::printf(
       "backup of database \"%s\" complete: %s\n"
-      "  %zu tables, %llu rows, %zu sequences, %zu materialized views%s\n"
-      "  data %s -> %s stored (ratio %.2f) in %.1f s: %.0f MB/s\n"
-      "  files written with %s; peak memory %s (page pipeline %s)\n",
+      "  %zu tables, %llu rows, %zu sequences, %zu materialized views%s\n%s"
+      "  files written with %s; page pipeline %s\n",
       m.database.c_str(), dir.c_str(), m.tables.size(), static_cast<unsigned long long>(m.rows()),
       m.sequences.size(), m.matviews.size(),
       m.large_objects.included
           ? ("\n  large objects: " + engine::DescribeLargeObjects(m.large_objects)).c_str()
           : "",
-      FormatBytes(m.raw_bytes()).c_str(), FormatBytes(m.stored_bytes()).c_str(), ratio,
-      m.duration_s, static_cast<double>(m.raw_bytes()) / 1e6 / std::max(m.duration_s, 1e-3),
-      r.io.c_str(), FormatBytes(engine::PeakRssBytes()).c_str(),
+      engine::DescribeMetrics(m.metrics).c_str(), r.io.c_str(),
       FormatBytes(r.pipeline_memory_bytes).c_str());
   const engine::BackupTimes& t = r.times;
   log::Verbose(
@@ -116,6 +114,7 @@ Result<engine::BackupOptions> ToBackupOptions(const BackupFlags& f) {
   }
   auto pipeline = ToPipelineOptions(f.pipeline);
   if (!pipeline.ok()) return pipeline.status();
+  DBB_RETURN_IF_ERROR(CheckReportFlags(f.report));
   return engine::BackupOptions{.jobs = f.jobs,
                                .lock_wait_timeout_ms = timeout.value(),
                                .chunk_size = chunk_size,
@@ -150,36 +149,49 @@ int RunBackupSingle(SingleFlags& f) {
   o.dir = dir;
   o.filter = std::move(filter.value());
   o.stop = &stop;
+  Progress progress;
+  o.progress = &progress;
+  const SteadyClock::time_point start = SteadyClock::now();
+  ProgressDisplay display("backup", &progress);
   auto result = engine::RunBackup(o);
-  if (!result.ok()) return ReportFailure(cmd, result.status(), stop.signal());
-  PrintSummary(result.value(), dir);
-  return kExitOk;
+  display.Finish(result.ok());
+  if (!result.ok()) {
+    const int code = ReportFailure(cmd, result.status(), stop.signal());
+    return FinishRun("backup", b.report,
+                     {{.database = pg::DatabaseNameOf(b.conn),
+                       .metrics = FailedRunMetrics(SecondsSince(start))}},
+                     FailedRunMetrics(SecondsSince(start)), code);
+  }
+  const engine::Manifest& m = result->manifest;
+  if (!log::IsQuiet()) PrintSummary(result.value(), dir);
+  return FinishRun("backup", b.report,
+                   {{.database = m.database, .success = true, .metrics = m.metrics}}, m.metrics,
+                   kExitOk);
 }
 
 void PrintClusterSummary(const engine::ClusterBackupResult& r) {
   const engine::ClusterManifest& m = r.manifest;
   const size_t missing = m.missing();
-  const double ratio = static_cast<double>(m.raw_bytes()) /
-                       static_cast<double>(std::max<uint64_t>(1, m.stored_bytes()));
   std::printf("cluster backup %s: %s\n", r.dir.c_str(),
               missing == 0 ? "complete"
                            : ("PARTIAL, " + std::to_string(missing) + " of " +
                               std::to_string(m.databases.size()) + " databases missing")
                                  .c_str());
   std::printf(
-      "  PostgreSQL %s: %zu databases, %zu tablespaces; globals %s (%s)\n"
-      "  data %s -> %s stored (ratio %.2f) in %.1f s: %.0f MB/s; peak memory %s (page "
-      "pipeline %s)\n",
+      "  PostgreSQL %s: %zu databases, %zu tablespaces; globals %s (%s)\n%s"
+      "  page pipeline %s\n",
       m.server_version.c_str(), m.databases.size() - missing, m.tablespaces.size(),
       FormatBytes(m.globals.bytes).c_str(),
       m.globals.role_passwords ? "roles with their passwords" : "roles without passwords",
-      FormatBytes(m.raw_bytes()).c_str(), FormatBytes(m.stored_bytes()).c_str(), ratio,
-      m.duration_s, static_cast<double>(m.raw_bytes()) / 1e6 / std::max(m.duration_s, 1e-3),
-      FormatBytes(engine::PeakRssBytes()).c_str(), FormatBytes(r.pipeline_memory_bytes).c_str());
+      engine::DescribeMetrics(m.metrics).c_str(), FormatBytes(r.pipeline_memory_bytes).c_str());
+}
+
+// The databases a partial cluster backup misses: errors, shown even with --quiet.
+void PrintMissingDatabases(const engine::ClusterManifest& m) {
   for (const engine::ClusterDatabase& d : m.databases) {
     if (d.status == engine::DatabaseStatus::kComplete) continue;
-    std::printf("  MISSING database \"%s\": %s: %s\n", d.name.c_str(),
-                engine::DatabaseStatusName(d.status), d.error.c_str());
+    std::fprintf(stderr, "dbbackup backup cluster: MISSING database \"%s\": %s: %s\n",
+                 d.name.c_str(), engine::DatabaseStatusName(d.status), d.error.c_str());
   }
 }
 
@@ -201,6 +213,10 @@ int RunBackupCluster(ClusterFlags& f) {
   StopSource stop;
   SignalWatcher signals(&stop);
   const std::string dir = TrimSlashes(f.backup.dir);
+  Progress progress;
+  options->progress = &progress;
+  const SteadyClock::time_point start = SteadyClock::now();
+  ProgressDisplay display("backup", &progress);
   auto result = engine::RunClusterBackup({.conn = f.backup.conn,
                                           .dir = dir,
                                           .jobs = f.backup.jobs,
@@ -209,9 +225,23 @@ int RunBackupCluster(ClusterFlags& f) {
                                           .exclude_databases = std::move(exclude),
                                           .database = options.value(),
                                           .stop = &stop});
-  if (!result.ok()) return ReportFailure(cmd, result.status(), stop.signal());
-  PrintClusterSummary(result.value());
-  return result->manifest.partial() ? kExitPartial : kExitOk;
+  display.Finish(result.ok());
+  if (!result.ok()) {
+    const int code = ReportFailure(cmd, result.status(), stop.signal());
+    return FinishRun("backup", f.backup.report, {}, FailedRunMetrics(SecondsSince(start)), code);
+  }
+  const engine::ClusterManifest& m = result->manifest;
+  if (!log::IsQuiet()) PrintClusterSummary(result.value());
+  PrintMissingDatabases(m);
+  std::vector<DatabaseOutcome> outcomes;
+  for (const engine::ClusterDatabase& d : m.databases) {
+    const bool complete = d.status == engine::DatabaseStatus::kComplete;
+    outcomes.push_back({.database = d.name,
+                        .success = complete,
+                        .metrics = complete ? d.metrics : FailedRunMetrics(d.duration_s)});
+  }
+  return FinishRun("backup", f.backup.report, outcomes, m.metrics,
+                   m.partial() ? kExitPartial : kExitOk);
 }
 
 // The flags both commands take.
@@ -257,6 +287,7 @@ void AddBackupFlags(CLI::App* cmd, BackupFlags* flags) {
                 "start even when the estimated size (relation sizes, half of it once "
                 "compressed) is more than the free space at --dir");
   AddPipelineFlags(cmd, &flags->pipeline);
+  AddReportFlags(cmd, &flags->report);
 }
 
 }  // namespace

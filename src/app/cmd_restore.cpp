@@ -8,11 +8,14 @@
 
 #include "app/conn_flags.h"
 #include "app/exit_codes.h"
+#include "app/progress_display.h"
+#include "app/run_report.h"
 #include "app/selection_flags.h"
 #include "app/signals.h"
+#include "common/log.h"
+#include "common/timing.h"
 #include "common/units.h"
 #include "engine/cluster_restore.h"
-#include "engine/pipeline_bench.h"
 #include "engine/restore.h"
 
 namespace dbb::app {
@@ -26,7 +29,23 @@ struct RestoreFlags {
   int jobs = 2;
   bool no_blobs = false;
   SelectionFlags selection;
+  ReportFlags report;
 };
+
+void PrintRestoreSummary(const RestoreFlags& f, const engine::RestoreResult& r) {
+  const engine::Manifest& m = r.manifest;
+  std::printf(
+      "restore of \"%s\" (backup of \"%s\", %s) into database \"%s\" complete\n"
+      "  %zu tables, %llu rows, %zu sequences set, %zu materialized views refreshed\n",
+      f.dir.c_str(), m.database.c_str(), m.finished_at.c_str(), r.database.c_str(), r.tables,
+      static_cast<unsigned long long>(r.rows), r.sequences, r.matviews);
+  if (r.large_objects > 0) {
+    std::printf("  large objects: %llu created, %s\n",
+                static_cast<unsigned long long>(r.large_objects),
+                FormatBytes(r.large_object_bytes).c_str());
+  }
+  std::fputs(engine::DescribeMetrics(r.metrics).c_str(), stdout);
+}
 
 int RunRestoreSingle(RestoreFlags& f) {
   const std::string cmd = "restore single";
@@ -40,6 +59,9 @@ int RunRestoreSingle(RestoreFlags& f) {
   }
   auto filter = ToRelationFilter(f.selection);
   if (!filter.ok()) return ReportFailure(cmd, filter.status(), 0);
+  if (Status report = CheckReportFlags(f.report); !report.ok()) {
+    return ReportFailure(cmd, report, 0);
+  }
   if (IsPlainDatabaseName(f.target)) {
     f.conn.dbname = f.target;
   } else {
@@ -47,30 +69,29 @@ int RunRestoreSingle(RestoreFlags& f) {
   }
   StopSource stop;
   SignalWatcher signals(&stop);
+  Progress progress;
+  const SteadyClock::time_point start = SteadyClock::now();
+  ProgressDisplay display("restore", &progress);
   auto r = engine::RunRestore({.dir = f.dir,
                                .conn = f.conn,
                                .create = f.create,
                                .jobs = f.jobs,
                                .filter = std::move(filter.value()),
                                .blobs = !f.no_blobs,
-                               .stop = &stop});
-  if (!r.ok()) return ReportFailure(cmd, r.status(), stop.signal());
-  const engine::Manifest& m = r->manifest;
-  const uint64_t bytes = r->raw_bytes + r->large_object_bytes;
-  std::printf(
-      "restore of \"%s\" (backup of \"%s\", %s) into database \"%s\" complete\n"
-      "  %zu tables, %llu rows, %zu sequences set, %zu materialized views refreshed\n",
-      f.dir.c_str(), m.database.c_str(), m.finished_at.c_str(), r->database.c_str(), r->tables,
-      static_cast<unsigned long long>(r->rows), r->sequences, r->matviews);
-  if (r->large_objects > 0) {
-    std::printf("  large objects: %llu created, %s\n",
-                static_cast<unsigned long long>(r->large_objects),
-                FormatBytes(r->large_object_bytes).c_str());
+                               .stop = &stop,
+                               .progress = &progress});
+  display.Finish(r.ok());
+  if (!r.ok()) {
+    const int code = ReportFailure(cmd, r.status(), stop.signal());
+    return FinishRun("restore", f.report,
+                     {{.database = pg::DatabaseNameOf(f.conn),
+                       .metrics = FailedRunMetrics(SecondsSince(start))}},
+                     FailedRunMetrics(SecondsSince(start)), code);
   }
-  std::printf("  data %s in %.1f s: %.0f MB/s; peak memory %s\n", FormatBytes(bytes).c_str(),
-              r->seconds, static_cast<double>(bytes) / 1e6 / std::max(r->seconds, 1e-3),
-              FormatBytes(engine::PeakRssBytes()).c_str());
-  return kExitOk;
+  if (!log::IsQuiet()) PrintRestoreSummary(f, r.value());
+  return FinishRun("restore", f.report,
+                   {{.database = r->database, .success = true, .metrics = r->metrics}}, r->metrics,
+                   kExitOk);
 }
 
 struct ClusterFlags {
@@ -82,6 +103,7 @@ struct ClusterFlags {
   std::vector<std::string> tablespace_mapping;
   bool no_globals = false;
   bool no_blobs = false;
+  ReportFlags report;
 };
 
 // "OLD=NEW" pairs (the engine checks the directories).
@@ -101,13 +123,31 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseMapping(
   return out;
 }
 
+void PrintClusterRestoreSummary(const ClusterFlags& f, const engine::ClusterRestoreResult& r) {
+  const size_t failed = r.failed();
+  std::printf("restore of cluster backup %s: %s\n", f.dir.c_str(),
+              r.partial() ? "PARTIAL" : "complete");
+  const std::string globals = f.no_globals
+                                  ? "globals not restored (--no-globals)"
+                                  : "globals applied (" + std::to_string(r.existing_globals) +
+                                        " roles or tablespaces existed already)";
+  std::printf("  %zu of %zu databases restored; %s\n%s", r.databases.size() - failed,
+              r.databases.size(), globals.c_str(), engine::DescribeMetrics(r.metrics).c_str());
+}
+
 int RunRestoreCluster(ClusterFlags& f) {
   const std::string cmd = "restore cluster";
   if (Status jobs = CheckJobs(f.jobs); !jobs.ok()) return ReportFailure(cmd, jobs, 0);
   auto mapping = ParseMapping(f.tablespace_mapping);
   if (!mapping.ok()) return ReportFailure(cmd, mapping.status(), 0);
+  if (Status report = CheckReportFlags(f.report); !report.ok()) {
+    return ReportFailure(cmd, report, 0);
+  }
   StopSource stop;
   SignalWatcher signals(&stop);
+  Progress progress;
+  const SteadyClock::time_point start = SteadyClock::now();
+  ProgressDisplay display("restore", &progress);
   auto r = engine::RunClusterRestore({.dir = f.dir,
                                       .conn = f.conn,
                                       .jobs = f.jobs,
@@ -116,27 +156,32 @@ int RunRestoreCluster(ClusterFlags& f) {
                                       .tablespace_mapping = std::move(mapping.value()),
                                       .globals = !f.no_globals,
                                       .blobs = !f.no_blobs,
-                                      .stop = &stop});
-  if (!r.ok()) return ReportFailure(cmd, r.status(), stop.signal());
-  const size_t failed = r->failed();
-  std::printf("restore of cluster backup %s: %s\n", f.dir.c_str(),
-              r->partial() ? "PARTIAL" : "complete");
-  const std::string globals = f.no_globals
-                                  ? "globals not restored (--no-globals)"
-                                  : "globals applied (" + std::to_string(r->existing_globals) +
-                                        " roles or tablespaces existed already)";
-  std::printf("  %zu of %zu databases restored in %.1f s; %s; peak memory %s\n",
-              r->databases.size() - failed, r->databases.size(), r->seconds, globals.c_str(),
-              FormatBytes(engine::PeakRssBytes()).c_str());
+                                      .stop = &stop,
+                                      .progress = &progress});
+  display.Finish(r.ok());
+  if (!r.ok()) {
+    const int code = ReportFailure(cmd, r.status(), stop.signal());
+    return FinishRun("restore", f.report, {}, FailedRunMetrics(SecondsSince(start)), code);
+  }
+  if (!log::IsQuiet()) PrintClusterRestoreSummary(f, r.value());
   for (const engine::RestoredDatabase& d : r->databases) {
     if (d.status.ok()) continue;
-    std::printf("  FAILED database \"%s\": %s\n", d.name.c_str(), d.status.message().c_str());
+    std::fprintf(stderr, "dbbackup %s: FAILED database \"%s\": %s\n", cmd.c_str(), d.name.c_str(),
+                 d.status.message().c_str());
   }
   for (const std::string& name : r->not_in_backup) {
-    std::printf("  NOT IN THE BACKUP: database \"%s\" (see `dbbackup list %s`)\n", name.c_str(),
-                f.dir.c_str());
+    std::fprintf(stderr,
+                 "dbbackup %s: NOT IN THE BACKUP: database \"%s\" (see `dbbackup list %s`)\n",
+                 cmd.c_str(), name.c_str(), f.dir.c_str());
   }
-  return r->partial() ? kExitPartial : kExitOk;
+  std::vector<DatabaseOutcome> outcomes;
+  for (const engine::RestoredDatabase& d : r->databases) {
+    outcomes.push_back({.database = d.name,
+                        .success = d.status.ok(),
+                        .metrics = d.status.ok() ? d.result.metrics : FailedRunMetrics(0)});
+  }
+  return FinishRun("restore", f.report, outcomes, r->metrics,
+                   r->partial() ? kExitPartial : kExitOk);
 }
 
 }  // namespace
@@ -175,6 +220,7 @@ void AddRestoreClusterCommand(CLI::App* restore, int* exit_code) {
                 "do not run globals.sql: the roles and tablespaces must exist on the target "
                 "(a managed server where roles are made otherwise, or a non-superuser)");
   cmd->add_flag("--no-blobs", flags->no_blobs, "do not restore large objects");
+  AddReportFlags(cmd, &flags->report);
   cmd->callback([flags, exit_code] { *exit_code = RunRestoreCluster(*flags); });
 }
 
@@ -201,6 +247,7 @@ void AddRestoreSingleCommand(CLI::App* restore, int* exit_code) {
   cmd->add_flag("--no-blobs", flags->no_blobs,
                 "do not restore large objects (a selection of tables leaves them out too, as "
                 "pg_restore does)");
+  AddReportFlags(cmd, &flags->report);
   cmd->callback([flags, exit_code] { *exit_code = RunRestoreSingle(*flags); });
 }
 

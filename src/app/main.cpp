@@ -13,7 +13,9 @@
 #include "app/cmd_tune.h"
 #include "app/cmd_verify.h"
 #include "app/exit_codes.h"
+#include "app/progress_display.h"
 #include "common/log.h"
+#include "common/units.h"
 #include "pg/libpq_info.h"
 
 #ifdef DBB_WITH_MIMALLOC
@@ -60,7 +62,30 @@ int Main(int argc, char** argv) {
       "dbbackup"};
   app.set_version_flag("--version", VersionText());
   bool verbose = false;
+  bool quiet = false;
+  DisplayOptions display;
+  std::string progress_interval = "0";
   app.add_flag("-v,--verbose", verbose, "explain choices: I/O fallbacks, memory bounds, timings");
+  app.add_flag("-q,--quiet", quiet,
+               "print errors only: no progress, no summary, no notes or warnings (the exit code "
+               "says how it went)");
+  const std::map<std::string, ProgressMode> modes{{"auto", ProgressMode::kAuto},
+                                                  {"tty", ProgressMode::kTty},
+                                                  {"plain", ProgressMode::kPlain},
+                                                  {"json", ProgressMode::kJson},
+                                                  {"none", ProgressMode::kNone}};
+  app.add_option("--progress", display.mode,
+                 "progress of backup, restore and verify on stderr: tty (one line rewritten in "
+                 "place), plain (a line every 5 s, for logs), json (a JSON object per line every "
+                 "1 s, then the summary as one: for other programs), none; auto: tty on a "
+                 "terminal, else plain")
+      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
+      ->option_text("auto|tty|plain|json|none")
+      ->default_str("auto");
+  app.add_option("--progress-interval", progress_interval,
+                 "time between progress lines (e.g. 200ms, 30s; 0 = the mode's default)")
+      ->capture_default_str();
+  app.fallthrough();  // the global options may also follow the command
   app.require_subcommand(1);
   int exit_code = kExitOk;
 
@@ -77,7 +102,16 @@ int Main(int argc, char** argv) {
   AddTuneCommand(app, &exit_code);
   AddBenchCommand(app, &exit_code);
 
-  app.parse_complete_callback([&] { log::SetVerbose(verbose); });
+  app.parse_complete_callback([&] {
+    log::SetVerbose(verbose);
+    log::SetQuiet(quiet);
+    auto interval = ParseDurationMs(progress_interval);
+    if (!interval.ok()) {
+      throw CLI::ValidationError("--progress-interval", interval.status().message());
+    }
+    display.interval = std::chrono::milliseconds(interval.value());
+    SetDisplayOptions(display);
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

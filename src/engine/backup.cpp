@@ -45,7 +45,8 @@ constexpr uint64_t kMaxChunksPerTable = 10000;
 Status ReadServerFacts(pg::Connection& conn, Manifest* m) {
   auto r = conn.Query(
       "SELECT current_database(), current_setting('server_version'), "
-      "current_setting('server_encoding'), datcollate, datctype "
+      "current_setting('server_encoding'), datcollate, datctype, "
+      "pg_catalog.pg_database_size(oid) "
       "FROM pg_catalog.pg_database WHERE datname = current_database()");
   if (!r.ok()) return r.status();
   m->database = std::string(r->Get(0, 0));
@@ -54,6 +55,7 @@ Status ReadServerFacts(pg::Connection& conn, Manifest* m) {
   m->encoding = std::string(r->Get(0, 2));
   m->lc_collate = std::string(r->Get(0, 3));
   m->lc_ctype = std::string(r->Get(0, 4));
+  m->metrics.database_size_bytes = static_cast<uint64_t>(r->GetInt64(0, 5));
   auto props = pg::ReadDatabaseProps(conn);
   if (!props.ok()) return props.status();
   m->properties = std::move(props.value());
@@ -229,6 +231,7 @@ class DataCopier {
                            if (stop->requested()) {
                              return Status(StatusCode::kCancelled, "stopped");
                            }
+                           if (Progress* p = run_->progress()) p->AddBytes(bytes.size());
                            const ScopedNanos appending(&append_ns_);
                            return out.value()->Append(bytes);
                          });
@@ -294,20 +297,24 @@ void CopyData(const BackupOptions& o, const pg::Catalog& catalog,
     DataFile* file = &m->tables[u.table].files[u.file];
     const pg::TableInfo* table = &catalog.tables[u.table];
     const size_t chunks = m->tables[u.table].files.size();
-    tasks.push_back({u.estimate_bytes,
-                     [&copier, table, file](pg::Connection& conn) {
-                       return copier.CopyFile(conn, *table, *file);
-                     },
-                     "copying table " + QuotedName(table->schema, table->name) +
-                         (chunks > 1 ? " (chunk " + std::to_string(u.file + 1) + " of " +
-                                           std::to_string(chunks) + ")"
-                                     : "")});
+    const std::string chunk = ChunkSuffix(u.file, chunks);
+    tasks.push_back(
+        {.bytes = u.estimate_bytes,
+         .run = [&copier, table,
+                 file](pg::Connection& conn) { return copier.CopyFile(conn, *table, *file); },
+         .what = "copying table " + QuotedName(table->schema, table->name) + chunk,
+         .label = table->schema + "." + table->name + chunk});
   }
   for (BlobFile& f : m->large_objects.files) {
-    tasks.push_back({f.bytes + f.data.rows * kBlobObjectCostBytes,
-                     [&blob_copier, &f](pg::Connection& conn) { return blob_copier.Copy(conn, f); },
-                     "copying large objects " + std::to_string(f.first_oid) + ".." +
-                         std::to_string(f.last_oid) + " (" + f.data.file + ")"});
+    const std::string objects =
+        "large objects " + std::to_string(f.first_oid) + ".." + std::to_string(f.last_oid);
+    tasks.push_back(
+        {.bytes = f.bytes + f.data.rows * kBlobObjectCostBytes,
+         .run = CountBytesWhenDone(
+             [&blob_copier, &f](pg::Connection& conn) { return blob_copier.Copy(conn, f); },
+             f.bytes, run.progress()),
+         .what = "copying " + objects + " (" + f.data.file + ")",
+         .label = objects});
   }
   RunOnConnections(o.conn, o.jobs,
                    [snapshot = m->snapshot](pg::Connection& conn) {
@@ -426,6 +433,17 @@ void RecordSnapshots(const RunJournal& journal, Manifest* m) {
   m->consistent = m->snapshots.size() == 1;
 }
 
+// The manifest's "metrics", as the run ends (database_size_bytes is read with the server facts).
+void RecordMetrics(const RunState& run, Manifest* m) {
+  RunMetrics& metrics = m->metrics;
+  metrics.duration_s = m->duration_s;
+  metrics.raw_bytes = m->raw_bytes();
+  metrics.stored_bytes = m->stored_bytes();
+  metrics.errors = run.retries();
+  metrics.slowest_tables = SlowestTables(m->tables);
+  CaptureProcessMetrics(&metrics);
+}
+
 // Everything after the snapshot is exported, while the coordinator holds it.
 Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, RunState& run,
                         RunJournal& journal, BackupResult* result) {
@@ -494,6 +512,7 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
     if (!st.ok()) run.Fail(st);
   });
   DataCopier copier(o, pipeline, &run, &journal);
+  run.SetPhase("data");
   {
     const CoordinatorWatch watch(coordinator, &run);
     CopyData(o, catalog.value(), units, copier, blob_copier, run, &m);
@@ -506,6 +525,7 @@ Status BackupAtSnapshot(const BackupOptions& o, pg::Connection& coordinator, Run
                    .append_s = copier.append_seconds(),
                    .pipeline = pipeline->times()};
 
+  run.SetPhase("syncing to disk");
   auto crc = FileCrc32c(schema_path, &m.schema.bytes);
   if (!crc.ok()) return crc.status();
   m.schema.crc32c = crc.value();
@@ -640,7 +660,8 @@ Result<BackupResult> RunBackup(const BackupOptions& o) {
                    .level = o.pipeline.codec.level,
                    .page_bytes = o.pipeline.page_bytes};
 
-  RunState run(o.stop);
+  RunState run(o.stop, o.progress);
+  run.SetPhase("planning");
   auto coordinator = pg::Connection::Open(o.conn);
   if (!coordinator.ok()) return coordinator.status();
   RunJournal journal;
@@ -661,6 +682,7 @@ Result<BackupResult> RunBackup(const BackupOptions& o) {
     m.finished_at = UtcNow();
     m.duration_s = SecondsSince(start);
     RecordSnapshots(journal, &m);
+    RecordMetrics(run, &m);
     st = WriteManifest(o.dir, m);
   }
   o.stop->Unregister(cancel_id);

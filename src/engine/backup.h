@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 
+#include "common/progress.h"
 #include "common/status.h"
 #include "common/stop.h"
 #include "compress/pipeline.h"
@@ -63,6 +64,9 @@ struct BackupOptions {
   // Start even when the estimated size exceeds the free space (space_check.h).
   bool force = false;
   StopSource* stop = nullptr;  // required
+  // Where the run counts its work for a display (optional): the phase, the files planned (their
+  // relation sizes) and done, the COPY bytes read, the files in flight.
+  Progress* progress = nullptr;
 };
 
 // Where the data phase's time went, in seconds summed over threads.

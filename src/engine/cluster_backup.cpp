@@ -111,6 +111,7 @@ class DatabaseBackup {
       entry_->raw_bytes = m.raw_bytes();
       entry_->stored_bytes = m.stored_bytes();
       entry_->duration_s = m.duration_s;
+      entry_->metrics = m.metrics;
       char line[160];
       std::snprintf(line, sizeof line, ": complete, %zu tables, %s in %.1f s", entry_->tables,
                     FormatBytes(entry_->raw_bytes).c_str(), entry_->duration_s);
@@ -332,6 +333,17 @@ Status LeaveUnfinishedCluster(const ClusterBackupOptions& o, RunState& run) {
                 failed.sys_errno());
 }
 
+void RecordClusterMetrics(ClusterManifest* m) {
+  RunMetrics& metrics = m->metrics;
+  for (const ClusterDatabase& d : m->databases) {
+    AddDatabaseMetrics(d.name, d.metrics, d.status != DatabaseStatus::kComplete, &metrics);
+  }
+  metrics.duration_s = m->duration_s;
+  metrics.raw_bytes = m->raw_bytes();
+  metrics.stored_bytes = m->stored_bytes();  // with globals.sql
+  CaptureProcessMetrics(&metrics);
+}
+
 }  // namespace
 
 pg::ConnParams MaintenanceConn(const pg::ConnParams& conn) {
@@ -349,7 +361,7 @@ Result<ClusterBackupResult> RunClusterBackup(const ClusterBackupOptions& o) {
   m.dbbackup_version = DBB_VERSION;
   m.started_at = UtcNow();
 
-  RunState run(o.stop);
+  RunState run(o.stop, o.database.progress);
   auto admin = pg::Connection::Open(MaintenanceConn(o.conn));
   if (!admin.ok()) return admin.status();
   bool resume = false;
@@ -362,6 +374,7 @@ Result<ClusterBackupResult> RunClusterBackup(const ClusterBackupOptions& o) {
   if (st.ok()) {
     m.finished_at = UtcNow();
     m.duration_s = SecondsSince(start);
+    RecordClusterMetrics(&m);
     st = WriteClusterManifest(o.dir, m);
   }
   if (!st.ok()) {

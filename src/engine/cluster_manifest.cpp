@@ -100,7 +100,8 @@ std::string ToJson(const ClusterManifest& m) {
                     {"role_passwords", m.globals.role_passwords}}},
                   {"tablespaces", tablespaces},
                   {"databases", databases},
-                  {"excluded", m.excluded}};
+                  {"excluded", m.excluded},
+                  {"metrics", MetricsToJson(m.metrics)}};
   return j.dump(1) + "\n";
 }
 
@@ -136,6 +137,7 @@ Result<ClusterManifest> ParseClusterManifest(const std::string& text) {
                                .location = t.at("location").get<std::string>()});
     }
     m.excluded = j.value("excluded", std::vector<std::string>{});
+    if (j.contains("metrics")) m.metrics = MetricsFromJson(j.at("metrics"));
     for (const json& d : j.at("databases")) {
       ClusterDatabase db{.name = d.at("name").get<std::string>(),
                          .status = ParseStatus(d.at("status").get<std::string>()),

@@ -33,6 +33,8 @@ struct ClusterDatabase {
   uint64_t raw_bytes = 0;
   uint64_t stored_bytes = 0;
   double duration_s = 0;
+  // This run's, in memory only: the database's own manifest.json records it.
+  RunMetrics metrics;
 };
 
 struct ClusterManifest {
@@ -52,6 +54,9 @@ struct ClusterManifest {
   std::vector<pg::TablespaceInfo> tablespaces;
   std::vector<ClusterDatabase> databases;  // largest first
   std::vector<std::string> excluded;       // left out by --exclude-database
+  // The whole run: the databases' sizes and data added up, their slowest tables ("db: table"),
+  // errors recovered from plus the databases that failed.
+  RunMetrics metrics;
 
   // Some database is not in the backup.
   bool partial() const;

@@ -204,7 +204,8 @@ void RestoreOne(const ClusterRestoreOptions& o, const std::string& maintenance_d
                      .jobs = connections,
                      .blobs = o.blobs,
                      .reader = o.reader,
-                     .stop = &stop};
+                     .stop = &stop,
+                     .progress = o.progress};
     r.conn = o.conn;
     r.conn.dbname = name;
     auto result = RunRestore(r);
@@ -280,6 +281,11 @@ Result<ClusterRestoreResult> RunClusterRestore(const ClusterRestoreOptions& o) {
                                               "them and restore again");
   }
   result.seconds = SecondsSince(start);
+  for (const RestoredDatabase& d : result.databases) {
+    AddDatabaseMetrics(d.name, d.result.metrics, !d.status.ok(), &result.metrics);
+  }
+  result.metrics.duration_s = result.seconds;
+  CaptureProcessMetrics(&result.metrics);
   return result;
 }
 

@@ -39,7 +39,8 @@ struct ClusterRestoreOptions {
   bool globals = true;  // false: roles and tablespaces are expected to exist already
   bool blobs = true;
   io::ReaderOptions reader;
-  StopSource* stop = nullptr;  // required
+  StopSource* stop = nullptr;    // required
+  Progress* progress = nullptr;  // optional: shared by the databases (restore.h)
 };
 
 struct RestoredDatabase {
@@ -54,6 +55,7 @@ struct ClusterRestoreResult {
   std::vector<RestoredDatabase> databases;  // the ones attempted, largest first
   std::vector<std::string> not_in_backup;   // selected (or all) databases the backup lacks
   double seconds = 0;
+  RunMetrics metrics;  // the databases' added up (AddDatabaseMetrics)
 
   size_t failed() const;
   bool partial() const { return failed() > 0 || !not_in_backup.empty(); }

@@ -74,6 +74,7 @@ class Worker {
                                                std::to_string(retry_.retries) + ")"));
       }
       ++retries;
+      run_->CountRetry();
       const std::chrono::milliseconds delay = Backoff(retries);
       log::Warn(lost_message + "; reconnecting in " + FormatDelay(delay) + " (retry " +
                 std::to_string(retries) + " of " + std::to_string(retry_.retries) + ")");
@@ -117,10 +118,24 @@ class Worker {
 
 }  // namespace
 
+ConnectionTask CountBytesWhenDone(ConnectionTask task, uint64_t bytes, Progress* progress) {
+  return [task = std::move(task), bytes, progress](pg::Connection& conn) {
+    Status st = task(conn);
+    if (st.ok() && progress != nullptr) progress->AddBytes(bytes);
+    return st;
+  };
+}
+
 void RunOnConnections(const pg::ConnParams& params, int jobs, const ConnectionTask& setup,
                       std::vector<SizedTask> tasks, RunState* run, const RetryPolicy& retry) {
   std::stable_sort(tasks.begin(), tasks.end(),
                    [](const SizedTask& a, const SizedTask& b) { return a.bytes > b.bytes; });
+  Progress* progress = run->progress();
+  if (progress != nullptr) {
+    uint64_t bytes = 0;
+    for (const SizedTask& t : tasks) bytes += t.bytes;
+    progress->AddPlanned(tasks.size(), bytes);
+  }
   std::atomic<size_t> next{0};
   auto work = [&] {
     Worker worker(params, setup, retry, run);
@@ -128,7 +143,9 @@ void RunOnConnections(const pg::ConnParams& params, int jobs, const ConnectionTa
     while (st.ok() && !run->stop()->requested()) {
       const size_t i = next.fetch_add(1);
       if (i >= tasks.size()) break;
+      Progress::Unit unit(progress, tasks[i].label.empty() ? tasks[i].what : tasks[i].label);
       st = worker.Run(tasks[i]);
+      if (st.ok()) unit.Done();
     }
     worker.Disconnect();
     if (!st.ok()) run->Fail(st);

@@ -24,7 +24,13 @@ struct SizedTask {
   // What it does, for messages about a lost connection: "copying table \"public\".\"t\" (chunk 3
   // of 8)". Empty: its error is reported as it is, and it is never retried.
   std::string what;
+  // What the progress display shows while it runs: "public.orders (chunk 3 of 8)"; empty: `what`.
+  std::string label;
 };
+
+// `task`, adding `bytes` to `progress` (when not null) once it succeeds: for tasks that do not
+// count their bytes as they go (a unit of large objects).
+ConnectionTask CountBytesWhenDone(ConnectionTask task, uint64_t bytes, Progress* progress);
 
 // What a worker does when its connection is lost under a task (the server ended the session,
 // the network failed: pg::Connection::lost() after the failure) and no stop was requested: it
@@ -49,6 +55,10 @@ struct RetryPolicy {
 // connection (the server is restarting), or loses it again, counts as one and is followed by the
 // next; when `setup` fails on a new connection that is alive (the snapshot it imports is gone:
 // the backup's `setup` says so, coordinator_watch.h), that error is the run's as it is.
+//
+// With run->progress(), the tasks are counted as planned (their `bytes` estimates), each is
+// shown while it runs and counted when done, and each retry counts as an error recovered from;
+// the tasks themselves count the bytes they move.
 void RunOnConnections(const pg::ConnParams& conn, int jobs, const ConnectionTask& setup,
                       std::vector<SizedTask> tasks, RunState* run, const RetryPolicy& retry = {});
 

@@ -245,6 +245,11 @@ uint64_t Sum(const std::vector<T>& items, Field field) {
 
 }  // namespace
 
+std::string ChunkSuffix(size_t index, size_t count) {
+  if (count <= 1) return "";
+  return " (chunk " + std::to_string(index + 1) + " of " + std::to_string(count) + ")";
+}
+
 double TableEntry::seconds() const {
   double s = 0;
   for (const DataFile& f : files) s += f.seconds;
@@ -333,6 +338,7 @@ std::string ToJson(const Manifest& m) {
       {"sequences", sequences},
       {"materialized_views", matviews},
       {"large_objects", LargeObjectsToJson(m.large_objects)},
+      {"metrics", MetricsToJson(m.metrics)},
   };
   return j.dump(1) + "\n";
 }
@@ -408,6 +414,7 @@ Result<Manifest> ParseManifest(const std::string& text) {
                             .populated = v.at("populated").get<bool>()});
     }
     if (j.contains("large_objects")) m.large_objects = LargeObjectsFromJson(j.at("large_objects"));
+    if (j.contains("metrics")) m.metrics = MetricsFromJson(j.at("metrics"));
     return m;
   } catch (const json::exception& e) {
     return Status(StatusCode::kCorrupt, std::string("manifest does not parse: ") + e.what());

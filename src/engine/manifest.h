@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "engine/run_metrics.h"
 #include "pg/catalog.h"
 #include "pg/database_props.h"
 
@@ -61,6 +62,9 @@ struct TableEntry {
   uint64_t raw_bytes() const;
   uint64_t stored_bytes() const;
 };
+
+// " (chunk 3 of 8)" for file `index` (from 0) of a table in `count` files; "" for a table in one.
+std::string ChunkSuffix(size_t index, size_t count);
 
 // How large objects are stored: inline (contents in the blob files, with the metadata) or
 // external (one file per distinct content, named by its SHA-256; the blob files hold the
@@ -130,6 +134,9 @@ struct Manifest {
   std::vector<pg::SequenceInfo> sequences;
   std::vector<pg::MatViewInfo> matviews;  // refresh order
   LargeObjects large_objects;
+  // What the run measured: informative, not read by restore or verify (all zero in manifests
+  // written before it was recorded).
+  RunMetrics metrics;
 
   uint64_t rows() const;
   uint64_t raw_bytes() const;     // COPY data and large objects' contents

@@ -1,6 +1,5 @@
 #include "engine/pipeline_bench.h"
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +8,8 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "common/process_stats.h"
 
 namespace dbb::engine {
 
@@ -37,12 +38,6 @@ Status WriteOneFile(compress::Pipeline& pipeline, const std::string& path,
 }
 
 }  // namespace
-
-uint64_t PeakRssBytes() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<uint64_t>(usage.ru_maxrss) * 1024;
-}
 
 Result<PipelineBenchResult> RunPipelineBench(const PipelineBenchOptions& options) {
   if (options.files < 1 || options.append_bytes < 1) {

@@ -35,7 +35,4 @@ struct PipelineBenchResult {
 
 Result<PipelineBenchResult> RunPipelineBench(const PipelineBenchOptions& options);
 
-// Peak resident set size of this process so far (getrusage), in bytes.
-uint64_t PeakRssBytes();
-
 }  // namespace dbb::engine

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
 
 #include "common/log.h"
+#include "common/timing.h"
 #include "common/units.h"
 #include "compress/codec.h"
 #include "compress/decompressor.h"
@@ -140,8 +143,17 @@ class DataLoader {
 
   uint64_t rows() const { return rows_.load(); }
   uint64_t raw_bytes() const { return raw_bytes_.load(); }
+  uint64_t stored_bytes() const { return stored_bytes_.load(); }
+  // The tables' load times, each its files' times added up.
+  std::vector<TableTiming> timings() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<TableTiming> out;
+    for (const auto& [table, timing] : timings_) out.push_back(timing);
+    return out;
+  }
 
   Status LoadFile(pg::Connection& conn, const TableEntry& table, const DataFile& file) {
+    const SteadyClock::time_point start = SteadyClock::now();
     const std::string path = options_.dir + "/" + file.file;
     const std::string what =
         "table " + pg::QualifiedName(conn, table.schema, table.name) + " from " + path;
@@ -165,6 +177,13 @@ class DataLoader {
     }
     rows_ += rows.value();
     raw_bytes_ += file.raw_bytes;
+    stored_bytes_ += file.stored_bytes;
+    std::lock_guard<std::mutex> lock(mu_);
+    TableTiming& t = timings_[&table];
+    t.table = table.schema + "." + table.name;
+    t.seconds += SecondsSince(start);
+    t.raw_bytes += file.raw_bytes;
+    ++t.files;
     return Status::Ok();
   }
 
@@ -173,10 +192,11 @@ class DataLoader {
   Status Stream(io::FileReader& reader, pg::CopyIn& copy) {
     StopSource* stop = run_->stop();
     return compress::InflateAll([&reader] { return reader.Next(); },
-                                [&copy, stop](std::span<const std::byte> bytes) {
+                                [&copy, stop, this](std::span<const std::byte> bytes) {
                                   if (stop->requested()) {
                                     return Status(StatusCode::kCancelled, "stopped");
                                   }
+                                  if (Progress* p = run_->progress()) p->AddBytes(bytes.size());
                                   return copy.Put(bytes);
                                 });
   }
@@ -186,6 +206,9 @@ class DataLoader {
   RunState* run_;
   std::atomic<uint64_t> rows_{0};
   std::atomic<uint64_t> raw_bytes_{0};
+  std::atomic<uint64_t> stored_bytes_{0};
+  mutable std::mutex mu_;
+  std::map<const TableEntry*, TableTiming> timings_;
 };
 
 // Sequence values, then materialized views in dependency order: what pg_dump's data section
@@ -231,17 +254,22 @@ Status LoadData(const RestoreOptions& o, const Manifest& m, const RestorePlan& p
                     .stop = o.stop});
   std::vector<SizedTask> tasks;
   for (const TableEntry* t : plan.tables) {
-    for (const DataFile& f : t->files) {
-      tasks.push_back(SizedTask{f.raw_bytes, [&loader, t, &f](pg::Connection& conn) {
-                                  return loader.LoadFile(conn, *t, f);
-                                }});
+    for (size_t i = 0; i < t->files.size(); ++i) {
+      const DataFile& f = t->files[i];
+      tasks.push_back(
+          {.bytes = f.raw_bytes,
+           .run = [&loader, t, &f](pg::Connection& conn) { return loader.LoadFile(conn, *t, f); },
+           .label = t->schema + "." + t->name + ChunkSuffix(i, t->files.size())});
     }
   }
   if (plan.blobs) {
     for (const BlobFile& f : m.large_objects.files) {
-      tasks.push_back(
-          SizedTask{f.bytes + f.data.rows * kBlobObjectCostBytes,
-                    [&blobs, &f](pg::Connection& conn) { return blobs.Load(conn, f); }});
+      tasks.push_back({.bytes = f.bytes + f.data.rows * kBlobObjectCostBytes,
+                       .run = CountBytesWhenDone(
+                           [&blobs, &f](pg::Connection& conn) { return blobs.Load(conn, f); },
+                           f.bytes, run.progress()),
+                       .label = "large objects " + std::to_string(f.first_oid) + ".." +
+                                std::to_string(f.last_oid)});
     }
   }
   // A restore that fails is redone from scratch; waiting for each commit's flush buys nothing.
@@ -254,6 +282,14 @@ Status LoadData(const RestoreOptions& o, const Manifest& m, const RestorePlan& p
   result->raw_bytes = loader.raw_bytes();
   result->large_objects = blobs.objects();
   result->large_object_bytes = blobs.bytes();
+  result->metrics.raw_bytes = loader.raw_bytes() + blobs.bytes();
+  result->metrics.stored_bytes = loader.stored_bytes();
+  if (plan.blobs) {
+    for (const BlobFile& f : m.large_objects.files)
+      result->metrics.stored_bytes += f.data.stored_bytes;
+    result->metrics.stored_bytes += m.large_objects.content_stored_bytes;
+  }
+  result->metrics.slowest_tables = SlowestOf(loader.timings());
   return run.status();
 }
 
@@ -264,13 +300,16 @@ Status RestoreInto(const RestoreOptions& o, const Manifest& m, const RestorePlan
   const int cancel_id = run.stop()->OnStop([c = &target.value()] { c->Cancel(); });
   const std::string archive = o.dir + "/" + m.schema.file;
   Status st = CheckEmpty(target.value(), target->database());
+  run.SetPhase("schema (pre-data)");
   if (st.ok()) {
     st = pg::RestoreSection(target.value(), {.archive_path = archive,
                                              .section = "pre-data",
                                              .list_path = plan.list.path(),
                                              .stop = run.stop()});
   }
+  run.SetPhase("data");
   if (st.ok()) st = LoadData(o, m, plan, target.value(), run, result);
+  run.SetPhase("indexes and constraints (post-data)");
   if (st.ok()) {
     st = pg::RestoreSection(target.value(), {.archive_path = archive,
                                              .section = "post-data",
@@ -278,6 +317,7 @@ Status RestoreInto(const RestoreOptions& o, const Manifest& m, const RestorePlan
                                              .list_path = plan.list.path(),
                                              .stop = run.stop()});
   }
+  run.SetPhase("sequences and materialized views");
   if (st.ok()) st = RestoreSequencesAndViews(target.value(), m, plan, result);
   if (st.ok() && (o.create || o.apply_properties)) {
     // Last, so that a setting such as default_transaction_read_only cannot affect the load.
@@ -309,7 +349,7 @@ Result<RestoreResult> RunRestore(const RestoreOptions& o) {
   DBB_RETURN_IF_ERROR(CheckFilesPresent(o.dir, m, plan.tables, plan.blobs));
   if (o.create) DBB_RETURN_IF_ERROR(CreateDatabase(o, m));
 
-  RunState run(o.stop);
+  RunState run(o.stop, o.progress);
   RestoreResult result;
   Status st = RestoreInto(o, m, plan, run, &result);
   if (!st.ok()) {
@@ -326,6 +366,9 @@ Result<RestoreResult> RunRestore(const RestoreOptions& o) {
   }
   result.manifest = std::move(manifest.value());
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result.metrics.duration_s = result.seconds;
+  result.metrics.errors = run.retries();
+  CaptureProcessMetrics(&result.metrics);
   return result;
 }
 

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/progress.h"
 #include "common/status.h"
 #include "common/stop.h"
 #include "engine/manifest.h"
@@ -44,6 +45,9 @@ struct RestoreOptions {
   bool blobs = true;  // restore the backup's large objects (not with a filter, as pg_restore)
   io::ReaderOptions reader;
   StopSource* stop = nullptr;  // required
+  // Where the run counts its work for a display (optional): the phase, the files planned (their
+  // COPY bytes) and done, the bytes loaded, the files in flight.
+  Progress* progress = nullptr;
 };
 
 struct RestoreResult {
@@ -57,6 +61,9 @@ struct RestoreResult {
   uint64_t rows = 0;
   uint64_t raw_bytes = 0;  // COPY bytes loaded
   double seconds = 0;
+  // raw_bytes: COPY bytes and large-object contents loaded; stored_bytes: the backup files read;
+  // the slowest tables by load time.
+  RunMetrics metrics;
 };
 
 Result<RestoreResult> RunRestore(const RestoreOptions& options);

@@ -61,4 +61,9 @@ void RunState::RemoveCreated() {
   created_.clear();
 }
 
+void RunState::CountRetry() {
+  ++retries_;
+  if (progress_ != nullptr) progress_->AddError();
+}
+
 }  // namespace dbb::engine

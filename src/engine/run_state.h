@@ -4,10 +4,14 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "common/progress.h"
 #include "common/status.h"
 #include "common/stop.h"
 
@@ -15,9 +19,20 @@ namespace dbb::engine {
 
 class RunState {
  public:
-  explicit RunState(StopSource* stop) : stop_(stop) {}
+  // `progress` (optional) is where the run's workers count what they do.
+  explicit RunState(StopSource* stop, Progress* progress = nullptr)
+      : stop_(stop), progress_(progress) {}
 
   StopSource* stop() const { return stop_; }
+  Progress* progress() const { return progress_; }
+  void SetPhase(std::string_view phase) const {
+    if (progress_ != nullptr) progress_->SetPhase(phase);
+  }
+
+  // A lost connection replaced and its work redone: counted in the metrics as an error
+  // recovered from.
+  void CountRetry();
+  uint64_t retries() const { return retries_.load(); }
 
   // Records the first real error and stops the other workers. Errors that arrive after a stop
   // was requested are its echoes (a cancelled COPY, a killed pg_dump) and are dropped.
@@ -34,6 +49,8 @@ class RunState {
 
  private:
   StopSource* stop_;
+  Progress* progress_;
+  std::atomic<uint64_t> retries_{0};
   mutable std::mutex mu_;
   Status first_error_;
   std::vector<std::string> created_;

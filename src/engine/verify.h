@@ -24,12 +24,12 @@
 // decoder (256 KiB of output, the codec's state), plus the manifests themselves.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "common/progress.h"
 #include "common/status.h"
 #include "common/stop.h"
 #include "io/file_reader.h"
@@ -45,15 +45,6 @@ struct VerifyProblem {
   bool operator==(const VerifyProblem&) const = default;
 };
 
-// Updated by the checking threads as they go; any thread may read it at any time (a progress
-// line). Totals are known once planning is done (before the first file is read).
-struct VerifyProgress {
-  std::atomic<uint64_t> files_total{0};
-  std::atomic<uint64_t> files_done{0};
-  std::atomic<uint64_t> bytes_total{0};  // file bytes, as the manifests say
-  std::atomic<uint64_t> bytes_done{0};   // file bytes read
-};
-
 struct VerifyOptions {
   std::string dir;
   bool quick = false;
@@ -62,7 +53,9 @@ struct VerifyOptions {
   StopSource* stop = nullptr;  // optional; a stop request ends the run with kCancelled
   // Called as each problem is found, one call at a time (serialized), from a checking thread.
   std::function<void(const VerifyProblem&)> on_problem;
-  VerifyProgress* progress = nullptr;  // optional
+  // Optional: the files to check and their bytes (as the manifests say; known before the first
+  // file is read), the files checked and the bytes read.
+  Progress* progress = nullptr;
 };
 
 struct VerifyResult {

@@ -182,7 +182,7 @@ bool Findings::FirstReport(const std::string& path) {
 }
 
 void Findings::BytesRead(uint64_t bytes) {
-  if (options_.progress != nullptr) options_.progress->bytes_done += bytes;
+  if (options_.progress != nullptr) options_.progress->AddBytes(bytes);
 }
 
 void Findings::FileDone(uint64_t stored_bytes, uint64_t raw_bytes, uint64_t rows,
@@ -192,13 +192,11 @@ void Findings::FileDone(uint64_t stored_bytes, uint64_t raw_bytes, uint64_t rows
   raw_bytes_ += raw_bytes;
   rows_ += rows;
   objects_ += objects;
-  if (options_.progress != nullptr) ++options_.progress->files_done;
+  if (options_.progress != nullptr) options_.progress->AddUnitsDone(1);
 }
 
 void Findings::AddTotals(uint64_t files, uint64_t bytes) {
-  if (options_.progress == nullptr) return;
-  options_.progress->files_total += files;
-  options_.progress->bytes_total += bytes;
+  if (options_.progress != nullptr) options_.progress->AddPlanned(files, bytes);
 }
 
 std::vector<VerifyProblem> Findings::problems() const {

@@ -159,6 +159,39 @@ bool QueryResult::GetBool(int row, int column) const { return Get(row, column) =
 
 // ---- Connection
 
+namespace {
+
+// The value of `keyword` among libpq's parsed options, "" when absent; frees them.
+std::string OptionValue(PQconninfoOption* options, std::string_view keyword) {
+  std::string value;
+  for (PQconninfoOption* o = options; o != nullptr && o->keyword != nullptr; ++o) {
+    if (keyword == o->keyword && o->val != nullptr) value = o->val;
+  }
+  PQconninfoFree(options);
+  return value;
+}
+
+}  // namespace
+
+std::string DatabaseNameOf(const ConnParams& params) {
+  if (!params.dbname.empty()) return params.dbname;
+  const std::string& c = params.conninfo;
+  if (!c.empty() && c.find('=') == std::string::npos && !c.starts_with("postgres://") &&
+      !c.starts_with("postgresql://")) {
+    return c;
+  }
+  if (!c.empty()) {
+    char* error = nullptr;
+    std::string name = OptionValue(PQconninfoParse(c.c_str(), &error), "dbname");
+    PQfreemem(error);
+    if (!name.empty()) return name;
+  }
+  std::string name = OptionValue(PQconndefaults(), "dbname");
+  if (name.empty())
+    name = params.user.empty() ? OptionValue(PQconndefaults(), "user") : params.user;
+  return name;
+}
+
 Result<Connection> Connection::Open(const ConnParams& params) {
   ConnKeywords kw;
   // Order matters: with expand_dbname only the first dbname is expanded as a conninfo string,

@@ -40,6 +40,11 @@ struct ConnParams {
   std::string dbname;    // when set, the database to use instead of the one in conninfo
 };
 
+// The database `params` name, as libpq picks it: dbname, else the conninfo's (a plain name, or the
+// dbname of a conninfo string or URI), else PGDATABASE, else the user name. For messages and
+// metrics about a run that could not connect.
+std::string DatabaseNameOf(const ConnParams& params);
+
 // The result of a query, owned. Values are text (the default result format).
 class QueryResult {
  public:

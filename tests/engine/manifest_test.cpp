@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/sealed_json.h"
 #include "io/small_file.h"
 #include "support/test_util.h"
@@ -82,6 +84,32 @@ TEST(Manifest, RoundTripsThroughJson) {
   EXPECT_EQ(back->relations.at(1).owned_by, 16390u);
   EXPECT_EQ(back->sequences.at(0).oid, 16391u);
   EXPECT_EQ(back->selection, "--table 'big'");
+}
+
+TEST(Manifest, MetricsRoundTripAndOlderManifestsHaveNone) {
+  Manifest m = Sample();
+  m.metrics = {.duration_s = 12.5,
+               .database_size_bytes = 1ull << 40,
+               .raw_bytes = 4000,
+               .stored_bytes = 1000,
+               .peak_memory_bytes = 90ull << 20,
+               .cpu_user_s = 3.25,
+               .cpu_system_s = 0.5,
+               .errors = 2,
+               .slowest_tables = SlowestTables(m.tables)};
+  ASSERT_EQ(m.metrics.slowest_tables.size(), m.tables.size());
+  EXPECT_GE(m.metrics.slowest_tables[0].seconds, m.metrics.slowest_tables[1].seconds);
+  auto back = ParseManifest(ToJson(m));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->metrics, m.metrics);
+  EXPECT_DOUBLE_EQ(back->metrics.compression_ratio(), 4.0);
+  EXPECT_DOUBLE_EQ(back->metrics.write_bytes_per_s(), 80.0);
+  EXPECT_DOUBLE_EQ(back->metrics.cpu_percent(), 30.0);
+  auto j = nlohmann::json::parse(ToJson(m));
+  j.erase("metrics");
+  back = ParseManifest(j.dump());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->metrics, RunMetrics{});
 }
 
 // A version 1 manifest (no chunks, no relations) still reads.

@@ -167,7 +167,7 @@ void FlipByte(const std::string& path, size_t at) {
 TEST(Verify, CleanBackupHolds) {
   TempDir tmp;
   const Manifest m = MakeBackup(tmp.path(), BlobMode::kInline);
-  VerifyProgress progress;
+  Progress progress;
   auto r = RunVerify({.dir = tmp.path(), .jobs = 2, .progress = &progress});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_TRUE(r->problems.empty()) << Joined(r.value());
@@ -178,8 +178,9 @@ TEST(Verify, CleanBackupHolds) {
   EXPECT_EQ(r->raw_bytes,
             m.raw_bytes() - m.large_objects.bytes + m.large_objects.files[0].data.raw_bytes);
   EXPECT_EQ(r->stored_bytes, m.stored_bytes());
-  EXPECT_EQ(progress.files_done.load(), progress.files_total.load());
-  EXPECT_EQ(progress.bytes_done.load(), progress.bytes_total.load());
+  const Progress::Snapshot done = progress.Read();
+  EXPECT_EQ(done.units_done, done.units_total);
+  EXPECT_EQ(done.bytes_done, done.bytes_total);
   EXPECT_GT(m.tables[0].files[0].stored_bytes, 256u * 1024) << "one file is read in pieces";
   const VerifyResult quick = Verify(tmp.path(), true);
   EXPECT_TRUE(quick.problems.empty()) << Joined(quick);

@@ -1,0 +1,194 @@
+// What backup, restore and verify report besides their result: --progress json lines that parse
+// and never go backwards and end at 100 %, the summary line with the run's metrics, the same
+// metrics in the manifest, --metrics-file in the Prometheus text format (checked with the tests'
+// own strict parser, support/prometheus_text.h) across a success, a failure and a restore, and
+// --quiet printing nothing but errors.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "integration/dbbackup_cli.h"
+#include "support/pg_server.h"
+#include "support/prometheus_text.h"
+#include "support/test_util.h"
+
+namespace dbb::testing {
+namespace {
+
+using nlohmann::json;
+using ProgressTest = ServerTest;
+
+// The JSON objects among `text`'s lines (other lines are plain messages).
+std::vector<json> JsonLines(const std::string& text) {
+  std::vector<json> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("{")) continue;
+    json j = json::parse(line, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << "not JSON: " << line;
+    if (!j.is_discarded()) out.push_back(std::move(j));
+  }
+  return out;
+}
+
+// The progress lines of one run: well formed, never going backwards, the last one "done" at
+// 100 %; then exactly one summary line. Returns the summary.
+json CheckProgress(const std::string& stderr_text, const std::string& command) {
+  const std::vector<json> lines = JsonLines(stderr_text);
+  EXPECT_GE(lines.size(), 3u) << stderr_text;
+  if (lines.size() < 2) return json::object();
+  json previous;
+  for (size_t i = 0; i + 1 < lines.size(); ++i) {
+    const json& j = lines[i];
+    SCOPED_TRACE(j.dump());
+    EXPECT_EQ(j["type"], "progress");
+    EXPECT_EQ(j["command"], command);
+    for (const char* key : {"bytes_done", "bytes_total", "units_done", "units_total",
+                            "rate_bytes_per_s", "peak_memory_bytes", "errors"}) {
+      EXPECT_TRUE(j[key].is_number_unsigned()) << key;
+    }
+    EXPECT_TRUE(j["current"].is_array());
+    EXPECT_TRUE(j["eta_s"].is_null() || j["eta_s"].is_number());
+    EXPECT_GE(j["percent"].get<double>(), 0);
+    EXPECT_LE(j["percent"].get<double>(), 100);
+    if (!previous.is_null()) {
+      for (const char* key : {"bytes_done", "units_done", "percent", "elapsed_s"}) {
+        EXPECT_GE(j[key].get<double>(), previous[key].get<double>()) << key;
+      }
+    }
+    previous = j;
+  }
+  EXPECT_EQ(previous["phase"], "done");
+  EXPECT_EQ(previous["percent"], 100.0);
+  EXPECT_EQ(previous["units_done"], previous["units_total"]);
+  const json& summary = lines.back();
+  EXPECT_EQ(summary["type"], "summary") << summary.dump();
+  EXPECT_EQ(summary["command"], command);
+  return summary;
+}
+
+// The sample of `family` for (command, database), or a test failure.
+double Sample(const prom::Exposition& e, const std::string& family, const std::string& command,
+              const std::string& db) {
+  const prom::Family* f = e.Find(family);
+  if (f == nullptr) {
+    ADD_FAILURE() << "no family " << family;
+    return -1;
+  }
+  const prom::Sample* s = f->Find({{"command", command}, {"database", db}});
+  if (s == nullptr) {
+    ADD_FAILURE() << "no sample " << family << " for " << command << " " << db;
+    return -1;
+  }
+  return s->value;
+}
+
+prom::Exposition ReadMetrics(const std::string& path) {
+  const std::vector<std::byte> bytes = ReadFileBytes(path);
+  auto parsed = prom::ParsePrometheusText(
+      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  EXPECT_TRUE(parsed.ok()) << parsed.status().message();
+  return parsed.ok() ? parsed.value() : prom::Exposition{};
+}
+
+TEST_F(ProgressTest, JsonProgressSummaryManifestAndMetricsFile) {
+  const std::string src = TestDbName("src"), dst = TestDbName("dst");
+  DropAtEnd drop(*pg_, {src, dst});
+  CreateGeneratedDb(*pg_, src, Volume::kSmall);
+  TempDir tmp;
+  const std::string dir = tmp.file("b"), metrics = tmp.file("dbbackup.prom");
+  const std::vector<std::string> json_progress = {
+      "--progress", "json", "--progress-interval", "20ms", "--metrics-file", metrics};
+
+  std::vector<std::string> extra = json_progress;
+  extra.insert(extra.end(), {"--chunk-size", "1MB", "-j", "2"});
+  const ProcessResult backup = Backup(*pg_, src, dir, extra);
+  const json summary = CheckProgress(backup.err, "backup");
+  EXPECT_EQ(summary["exit_code"], 0);
+  EXPECT_EQ(summary["databases"],
+            json::parse(R"([{"database": ")" + src + R"(", "success": true}])"));
+  const json m = ReadManifest(dir)["metrics"];
+  EXPECT_EQ(summary["metrics"], m);
+  EXPECT_GT(m["database_size_bytes"].get<uint64_t>(), 0u);
+  EXPECT_EQ(m["raw_bytes"], ReadManifest(dir)["totals"]["raw_bytes"]);
+  EXPECT_GT(m["peak_memory_bytes"].get<uint64_t>(), 0u);
+  EXPECT_GT(m["compression_ratio"].get<double>(), 1.0);
+  EXPECT_EQ(m["errors"], 0);
+  ASSERT_FALSE(m["slowest_tables"].empty());
+  EXPECT_LE(m["slowest_tables"].size(), 5u);
+  EXPECT_GE(m["slowest_tables"][0]["seconds"].get<double>(),
+            m["slowest_tables"].back()["seconds"].get<double>());
+  // The human summary is on stdout as usual.
+  EXPECT_NE(backup.out.find("peak memory"), std::string::npos) << backup.out;
+  EXPECT_NE(backup.out.find("slowest tables: "), std::string::npos) << backup.out;
+
+  prom::Exposition e = ReadMetrics(metrics);
+  EXPECT_EQ(Sample(e, "dbbackup_last_run_success", "backup", src), 1);
+  EXPECT_EQ(Sample(e, "dbbackup_last_run_raw_bytes", "backup", src), m["raw_bytes"].get<double>());
+  const double success_time = Sample(e, "dbbackup_last_success_timestamp_seconds", "backup", src);
+  EXPECT_GT(success_time, 1.7e9);
+
+  // verify and restore report the same way (verify has no metrics file).
+  const ProcessResult verify =
+      RunDbb({"verify", dir, "--progress", "json", "--progress-interval", "20ms"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.Describe();
+  const std::vector<json> verify_lines = JsonLines(verify.err);
+  ASSERT_FALSE(verify_lines.empty());
+  EXPECT_EQ(verify_lines.back()["phase"], "done");
+  extra = json_progress;
+  extra.push_back("--create");
+  const ProcessResult restore = Restore(*pg_, dir, dst, extra);
+  EXPECT_EQ(CheckProgress(restore.err, "restore")["metrics"]["raw_bytes"], m["raw_bytes"]);
+
+  // A backup that fails: its own series says so, the backup's last success time is kept, and
+  // the restore's series is untouched.
+  const ProcessResult failed =
+      RunDbb({"backup", "single", src, "--dir", dir, "--metrics-file", metrics, "-h",
+              pg_->socket_dir(), "-p", std::to_string(pg_->port()), "-U", "postgres"});
+  EXPECT_EQ(failed.exit_code, 7) << failed.Describe();  // the directory is not empty
+  e = ReadMetrics(metrics);
+  EXPECT_EQ(Sample(e, "dbbackup_last_run_success", "backup", src), 0);
+  EXPECT_EQ(Sample(e, "dbbackup_last_run_errors", "backup", src), 1);
+  EXPECT_EQ(Sample(e, "dbbackup_last_success_timestamp_seconds", "backup", src), success_time);
+  EXPECT_EQ(Sample(e, "dbbackup_last_run_success", "restore", dst), 1);
+}
+
+TEST_F(ProgressTest, QuietPrintsOnlyErrors) {
+  const std::string src = TestDbName("src");
+  DropAtEnd drop(*pg_, {src});
+  CreateGeneratedDb(*pg_, src, Volume::kSmall);
+  TempDir tmp;
+  const ProcessResult ok = Backup(*pg_, src, tmp.file("b"), {"--quiet"});
+  EXPECT_EQ(ok.out, "");
+  EXPECT_EQ(ok.err, "");
+  const ProcessResult verify = RunDbb({"--quiet", "verify", tmp.file("b")});
+  EXPECT_EQ(verify.exit_code, 0);
+  EXPECT_EQ(verify.out + verify.err, "");
+  const ProcessResult failed =
+      RunDbb({"backup", "single", src, "--dir", tmp.file("b"), "-q", "-h", pg_->socket_dir(), "-p",
+              std::to_string(pg_->port()), "-U", "postgres"});
+  EXPECT_EQ(failed.exit_code, 7) << failed.Describe();
+  EXPECT_EQ(failed.out, "");
+  EXPECT_NE(failed.err.find("dbbackup backup single: "), std::string::npos) << failed.err;
+}
+
+TEST_F(ProgressTest, MetricsFileInAMissingDirectoryIsRefusedBeforeTheBackup) {
+  TempDir tmp;
+  const ProcessResult r = RunDbb({"backup", "single", "db", "--dir", tmp.file("b"),
+                                  "--metrics-file", tmp.file("missing/dbbackup.prom"), "-h",
+                                  pg_->socket_dir(), "-p", std::to_string(pg_->port())});
+  EXPECT_EQ(r.exit_code, 2) << r.Describe();
+  EXPECT_NE(r.err.find("--metrics-file " + tmp.file("missing/dbbackup.prom") + ": directory " +
+                       tmp.file("missing") + " is not writable"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(tmp.file("b")));
+}
+
+}  // namespace
+}  // namespace dbb::testing
