@@ -157,10 +157,9 @@ int RunBackupSingle(SingleFlags& f) {
   display.Finish(result.ok());
   if (!result.ok()) {
     const int code = ReportFailure(cmd, result.status(), stop.signal());
+    const engine::RunMetrics failed = FailedRunMetrics(SecondsSince(start));
     return FinishRun("backup", b.report,
-                     {{.database = pg::DatabaseNameOf(b.conn),
-                       .metrics = FailedRunMetrics(SecondsSince(start))}},
-                     FailedRunMetrics(SecondsSince(start)), code);
+                     {{.database = pg::DatabaseNameOf(b.conn), .metrics = failed}}, failed, code);
   }
   const engine::Manifest& m = result->manifest;
   if (!log::IsQuiet()) PrintSummary(result.value(), dir);
@@ -228,12 +227,16 @@ int RunBackupCluster(ClusterFlags& f) {
   display.Finish(result.ok());
   if (!result.ok()) {
     const int code = ReportFailure(cmd, result.status(), stop.signal());
-    return FinishRun("backup", f.backup.report, {}, FailedRunMetrics(SecondsSince(start)), code);
+    const engine::RunMetrics failed = FailedRunMetrics(SecondsSince(start));
+    return FinishRun("backup", f.backup.report, {{.database = "", .metrics = failed}}, failed,
+                     code);
   }
   const engine::ClusterManifest& m = result->manifest;
   if (!log::IsQuiet()) PrintClusterSummary(result.value());
   PrintMissingDatabases(m);
-  std::vector<DatabaseOutcome> outcomes;
+  // The whole run first, as database "": alerts on it see a run that failed before any database.
+  std::vector<DatabaseOutcome> outcomes = {
+      {.database = "", .success = !m.partial(), .metrics = m.metrics}};
   for (const engine::ClusterDatabase& d : m.databases) {
     const bool complete = d.status == engine::DatabaseStatus::kComplete;
     outcomes.push_back({.database = d.name,

@@ -83,10 +83,9 @@ int RunRestoreSingle(RestoreFlags& f) {
   display.Finish(r.ok());
   if (!r.ok()) {
     const int code = ReportFailure(cmd, r.status(), stop.signal());
+    const engine::RunMetrics failed = FailedRunMetrics(SecondsSince(start));
     return FinishRun("restore", f.report,
-                     {{.database = pg::DatabaseNameOf(f.conn),
-                       .metrics = FailedRunMetrics(SecondsSince(start))}},
-                     FailedRunMetrics(SecondsSince(start)), code);
+                     {{.database = pg::DatabaseNameOf(f.conn), .metrics = failed}}, failed, code);
   }
   if (!log::IsQuiet()) PrintRestoreSummary(f, r.value());
   return FinishRun("restore", f.report,
@@ -161,7 +160,8 @@ int RunRestoreCluster(ClusterFlags& f) {
   display.Finish(r.ok());
   if (!r.ok()) {
     const int code = ReportFailure(cmd, r.status(), stop.signal());
-    return FinishRun("restore", f.report, {}, FailedRunMetrics(SecondsSince(start)), code);
+    const engine::RunMetrics failed = FailedRunMetrics(SecondsSince(start));
+    return FinishRun("restore", f.report, {{.database = "", .metrics = failed}}, failed, code);
   }
   if (!log::IsQuiet()) PrintClusterRestoreSummary(f, r.value());
   for (const engine::RestoredDatabase& d : r->databases) {
@@ -174,7 +174,9 @@ int RunRestoreCluster(ClusterFlags& f) {
                  "dbbackup %s: NOT IN THE BACKUP: database \"%s\" (see `dbbackup list %s`)\n",
                  cmd.c_str(), name.c_str(), f.dir.c_str());
   }
-  std::vector<DatabaseOutcome> outcomes;
+  // The whole run first, as database "" (see backup cluster).
+  std::vector<DatabaseOutcome> outcomes = {
+      {.database = "", .success = !r->partial(), .metrics = r->metrics}};
   for (const engine::RestoredDatabase& d : r->databases) {
     outcomes.push_back({.database = d.name,
                         .success = d.status.ok(),

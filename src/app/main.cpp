@@ -63,27 +63,24 @@ int Main(int argc, char** argv) {
   app.set_version_flag("--version", VersionText());
   bool verbose = false;
   bool quiet = false;
-  DisplayOptions display;
   std::string progress_interval = "0";
-  app.add_flag("-v,--verbose", verbose, "explain choices: I/O fallbacks, memory bounds, timings");
+  CLI::Option* verbose_flag = app.add_flag(
+      "-v,--verbose", verbose, "explain choices: I/O fallbacks, memory bounds, timings");
   app.add_flag("-q,--quiet", quiet,
                "print errors only: no progress, no summary, no notes or warnings (the exit code "
-               "says how it went)");
-  const std::map<std::string, ProgressMode> modes{{"auto", ProgressMode::kAuto},
-                                                  {"tty", ProgressMode::kTty},
-                                                  {"plain", ProgressMode::kPlain},
-                                                  {"json", ProgressMode::kJson},
-                                                  {"none", ProgressMode::kNone}};
-  app.add_option("--progress", display.mode,
+               "says how it went)")
+      ->excludes(verbose_flag);
+  std::string progress_mode = "auto";
+  app.add_option("--progress", progress_mode,
                  "progress of backup, restore and verify on stderr: tty (one line rewritten in "
                  "place), plain (a line every 5 s, for logs), json (a JSON object per line every "
                  "1 s, then the summary as one: for other programs), none; auto: tty on a "
                  "terminal, else plain")
-      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
-      ->option_text("auto|tty|plain|json|none")
-      ->default_str("auto");
+      ->check(CLI::IsMember({"auto", "tty", "plain", "json", "none"}))
+      ->capture_default_str();
   app.add_option("--progress-interval", progress_interval,
-                 "time between progress lines (e.g. 200ms, 30s; 0 = the mode's default)")
+                 "time between progress lines, 100ms to 1h (e.g. 200ms, 30s; 0 = the mode's "
+                 "default)")
       ->capture_default_str();
   app.fallthrough();  // the global options may also follow the command
   app.require_subcommand(1);
@@ -109,8 +106,17 @@ int Main(int argc, char** argv) {
     if (!interval.ok()) {
       throw CLI::ValidationError("--progress-interval", interval.status().message());
     }
-    display.interval = std::chrono::milliseconds(interval.value());
-    SetDisplayOptions(display);
+    if (interval.value() != 0 && (interval.value() < 100 || interval.value() > 3'600'000)) {
+      throw CLI::ValidationError("--progress-interval",
+                                 progress_interval + ": use 100ms to 1h (0 = the mode's default)");
+    }
+    const std::map<std::string, ProgressMode> modes{{"auto", ProgressMode::kAuto},
+                                                    {"tty", ProgressMode::kTty},
+                                                    {"plain", ProgressMode::kPlain},
+                                                    {"json", ProgressMode::kJson},
+                                                    {"none", ProgressMode::kNone}};
+    SetDisplayOptions(
+        {.mode = modes.at(progress_mode), .interval = std::chrono::milliseconds(interval.value())});
   });
   try {
     app.parse(argc, argv);

@@ -112,7 +112,7 @@ void ProgressDisplay::Show(bool last, bool ok) {
       break;
     }
     case ProgressMode::kJson:
-      log::Raw(JsonLine(s, last, ok).dump());
+      PrintJsonLine(JsonLine(s, last, ok));
       break;
     default:
       log::Raw(TextLine(s));
@@ -167,6 +167,9 @@ nlohmann::json ProgressDisplay::JsonLine(const Progress::Snapshot& s, bool last,
   return j;
 }
 
-void PrintJsonLine(const nlohmann::json& object) { log::Raw(object.dump()); }
+// Names from the server may not be valid UTF-8 (a SQL_ASCII database): replaced, not thrown.
+void PrintJsonLine(const nlohmann::json& object) {
+  log::Raw(object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
 
 }  // namespace dbb::app

@@ -4,8 +4,8 @@
 //   tty    one line rewritten in place (every 0.5 s): phase, percent of bytes, bytes done of the
 //          estimate, MB/s over the last 10 s, ETA, units done, peak memory, the units in flight
 //   plain  the same as a plain line every 5 s (a log file: alive without flooding it)
-//   json   one JSON object per line every 1 s (for other programs; PROGRESS_JSON below), and
-//          the command's summary as a last object {"type": "summary", ...}
+//   json   one JSON object per line every 1 s (for other programs; below), and for backup and
+//          restore the summary as a last object {"type": "summary", ...} (run_report.h)
 //   none   nothing (--quiet, or --progress none)
 //   auto   tty when stderr is a terminal, else plain
 //

@@ -79,8 +79,8 @@ int FinishRun(const std::string& command, const ReportFlags& flags,
   if (st.ok()) return exit_code;
   std::fprintf(stderr, "dbbackup %s: %s (the %s itself %s)\n", command.c_str(),
                st.message().c_str(), command.c_str(),
-               exit_code == kExitOk ? "is complete" : "failed as said above");
-  return kExitFailure;
+               exit_code == kExitOk ? "is complete" : "ended as said above");
+  return exit_code == kExitOk ? kExitFailure : exit_code;
 }
 
 }  // namespace dbb::app

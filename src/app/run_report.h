@@ -20,7 +20,8 @@ void AddReportFlags(CLI::App* cmd, ReportFlags* flags);
 // --metrics-file and the fix), so that a long backup does not end unable to report.
 Status CheckReportFlags(const ReportFlags& flags);
 
-// One database's outcome: a failed run has only its duration and errors.
+// One database's outcome: a failed run has only its duration and errors. A cluster run adds one
+// for the whole run with database "".
 struct DatabaseOutcome {
   std::string database;
   bool success = false;
@@ -30,8 +31,8 @@ struct DatabaseOutcome {
 // Ends a run of `command` ("backup", "restore") that would exit with `exit_code`: prints the
 // json summary line {"type": "summary", "command", "exit_code", "databases": [{"database",
 // "success"}], "metrics": {...}} in json progress mode, and writes --metrics-file. Returns
-// `exit_code`, or kExitFailure when the metrics file could not be written (said on stderr: the
-// backup or restore itself is as the summary says).
+// `exit_code`; kExitFailure instead of kExitOk when the metrics file could not be written (said
+// on stderr: the backup or restore itself is complete).
 int FinishRun(const std::string& command, const ReportFlags& flags,
               const std::vector<DatabaseOutcome>& outcomes, const engine::RunMetrics& total,
               int exit_code);

@@ -2,8 +2,9 @@
 // Verbose lines (fallback choices, memory bounds, timings) appear only with --verbose; with
 // --quiet, Info and Warn lines are dropped too (the commands still report their errors).
 //
-// Every line goes through here, so that a progress line rewritten in place on a terminal
-// (ShowStatus) is cleared before another line is printed, and is never left half-overwritten.
+// Lines printed while a progress line may be on a terminal go through here, so that the progress
+// line (ShowStatus) is cleared first and never left half-overwritten. (The commands print their
+// final error and summary once the display has stopped and cleared it.)
 #pragma once
 
 #include <string_view>

@@ -9,9 +9,19 @@ void Progress::SetPhase(std::string_view phase) {
   phase_ = phase;
 }
 
-void Progress::AddPlanned(uint64_t units, uint64_t bytes) {
-  units_total_.fetch_add(units, std::memory_order_relaxed);
+void Progress::AddEstimate(uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  estimate_bytes_ += bytes;
   bytes_total_.fetch_add(bytes, std::memory_order_relaxed);
+}
+
+void Progress::AddPlanned(uint64_t units, uint64_t bytes, uint64_t replaces_estimate_bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const uint64_t replaced = std::min(replaces_estimate_bytes, estimate_bytes_);
+  estimate_bytes_ -= replaced;
+  units_total_.fetch_add(units, std::memory_order_relaxed);
+  // One change of the total (unsigned arithmetic wraps to the right value).
+  bytes_total_.fetch_add(bytes - replaced, std::memory_order_relaxed);
 }
 
 Progress::Unit::Unit(Progress* progress, std::string what) : progress_(progress) {
@@ -39,6 +49,7 @@ Progress::Snapshot Progress::Read() const {
              .errors = errors_.load(std::memory_order_relaxed)};
   std::lock_guard<std::mutex> lock(mu_);
   s.phase = phase_;
+  s.estimate_bytes = estimate_bytes_;
   s.current.reserve(current_.size());
   for (const auto& [id, what] : current_) s.current.push_back(what);
   return s;
@@ -47,7 +58,7 @@ Progress::Snapshot Progress::Read() const {
 double ProgressPercent(const Progress::Snapshot& s) {
   constexpr double kMost = 99.9;  // until the command has finished
   // Every unit done: what is left (fsync, index builds) is not counted in bytes.
-  if (s.units_total > 0 && s.units_done >= s.units_total) return kMost;
+  if (s.units_total > 0 && s.units_done >= s.units_total && s.estimate_bytes == 0) return kMost;
   if (s.bytes_total == 0) return 0;
   const double share = static_cast<double>(s.bytes_done) / static_cast<double>(s.bytes_total);
   return std::min(share * 100.0, kMost);

@@ -310,11 +310,10 @@ void CopyData(const BackupOptions& o, const pg::Catalog& catalog,
         "large objects " + std::to_string(f.first_oid) + ".." + std::to_string(f.last_oid);
     tasks.push_back(
         {.bytes = f.bytes + f.data.rows * kBlobObjectCostBytes,
-         .run = CountBytesWhenDone(
-             [&blob_copier, &f](pg::Connection& conn) { return blob_copier.Copy(conn, f); },
-             f.bytes, run.progress()),
+         .run = [&blob_copier, &f](pg::Connection& conn) { return blob_copier.Copy(conn, f); },
          .what = "copying " + objects + " (" + f.data.file + ")",
-         .label = objects});
+         .label = objects,
+         .bytes_when_done = true});
   }
   RunOnConnections(o.conn, o.jobs,
                    [snapshot = m->snapshot](pg::Connection& conn) {
@@ -661,6 +660,7 @@ Result<BackupResult> RunBackup(const BackupOptions& o) {
                    .page_bytes = o.pipeline.page_bytes};
 
   RunState run(o.stop, o.progress);
+  run.SetProgressPart(o.progress_part);
   run.SetPhase("planning");
   auto coordinator = pg::Connection::Open(o.conn);
   if (!coordinator.ok()) return coordinator.status();

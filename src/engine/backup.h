@@ -27,6 +27,7 @@
 #include "common/stop.h"
 #include "compress/pipeline.h"
 #include "engine/manifest.h"
+#include "engine/run_state.h"
 #include "pg/connection.h"
 
 namespace dbb::engine {
@@ -67,6 +68,8 @@ struct BackupOptions {
   // Where the run counts its work for a display (optional): the phase, the files planned (their
   // relation sizes) and done, the COPY bytes read, the files in flight.
   Progress* progress = nullptr;
+  // Set when this backup is one database of a cluster run sharing `progress`.
+  ProgressPart progress_part;
 };
 
 // Where the data phase's time went, in seconds summed over threads.

@@ -74,8 +74,13 @@ Result<std::vector<pg::DatabaseInfo>> DatabasesToBackUp(const ClusterBackupOptio
 class DatabaseBackup {
  public:
   DatabaseBackup(const ClusterBackupOptions& o, compress::Pipeline* pipeline, RunState* run,
-                 ClusterDatabase* entry, bool resume)
-      : o_(o), pipeline_(pipeline), run_(run), entry_(entry), resume_(resume) {}
+                 ClusterDatabase* entry, bool resume, uint64_t size_bytes)
+      : o_(o),
+        pipeline_(pipeline),
+        run_(run),
+        entry_(entry),
+        resume_(resume),
+        size_bytes_(size_bytes) {}
 
   void Run(int connections) {
     StopSource stop;
@@ -96,6 +101,7 @@ class DatabaseBackup {
       b.resume = resume_;
       b.force = true;  // the whole cluster's size was checked before the first database
       b.stop = &stop;
+      b.progress_part = {.database = entry_->name, .estimate_bytes = size_bytes_};
       result = RunBackup(b);
       if (!result.ok() && timer.fired()) {
         entry_->status = DatabaseStatus::kTimedOut;
@@ -140,6 +146,7 @@ class DatabaseBackup {
   RunState* run_;
   ClusterDatabase* entry_;
   const bool resume_;
+  const uint64_t size_bytes_;  // counted for its progress until it is planned
 };
 
 // What an interrupted cluster backup holds under databases/: each directory by the database
@@ -259,9 +266,10 @@ Status BackupCluster(const ClusterBackupOptions& o, pg::Connection& admin, bool 
         {.name = d.name,
          .dir = interrupted ? e->second.dir : DatabaseDirName(++last_number, d.name)});
     if (interrupted) earlier->erase(e);
-    DatabaseBackup& b =
-        backups.emplace_back(o, pipeline.value().get(), &run, &m.databases.back(), interrupted);
+    DatabaseBackup& b = backups.emplace_back(o, pipeline.value().get(), &run, &m.databases.back(),
+                                             interrupted, d.size_bytes);
     runs.push_back({.bytes = d.size_bytes, .start = [&b](int jobs) { b.Run(jobs); }});
+    if (o.database.progress != nullptr) o.database.progress->AddEstimate(d.size_bytes);
   }
   // Databases of the interrupted run that are gone or left out now.
   for (const auto& [name, e] : earlier.value()) {
@@ -270,7 +278,9 @@ Status BackupCluster(const ClusterBackupOptions& o, pg::Connection& admin, bool 
     std::error_code ec;
     std::filesystem::remove_all(o.dir + "/" + e.dir, ec);
   }
+  run.SetPhase("databases");
   RunDatabases(std::move(runs), o.jobs, o.stop);
+  run.SetPhase("finishing");
   for (ClusterDatabase& d : m.databases) {
     if (d.status == DatabaseStatus::kNotStarted && d.error.empty()) {
       d.dir.clear();

@@ -205,7 +205,8 @@ void RestoreOne(const ClusterRestoreOptions& o, const std::string& maintenance_d
                      .blobs = o.blobs,
                      .reader = o.reader,
                      .stop = &stop,
-                     .progress = o.progress};
+                     .progress = o.progress,
+                     .progress_part = {.database = name, .estimate_bytes = t.manifest.raw_bytes()}};
     r.conn = o.conn;
     r.conn.dbname = name;
     auto result = RunRestore(r);
@@ -273,7 +274,9 @@ Result<ClusterRestoreResult> RunClusterRestore(const ClusterRestoreOptions& o) {
         {.bytes = t->manifest.raw_bytes(), .start = [&o, &maintenance_db, t, out](int jobs) {
            RestoreOne(o, maintenance_db, *t, jobs, out);
          }});
+    if (o.progress != nullptr) o.progress->AddEstimate(t->manifest.raw_bytes());
   }
+  if (o.progress != nullptr) o.progress->SetPhase("databases");
   RunDatabases(std::move(runs), o.jobs, o.stop);
   if (o.stop->requested()) {
     return Status(StatusCode::kCancelled, o.stop->reason() +

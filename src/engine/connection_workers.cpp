@@ -118,14 +118,6 @@ class Worker {
 
 }  // namespace
 
-ConnectionTask CountBytesWhenDone(ConnectionTask task, uint64_t bytes, Progress* progress) {
-  return [task = std::move(task), bytes, progress](pg::Connection& conn) {
-    Status st = task(conn);
-    if (st.ok() && progress != nullptr) progress->AddBytes(bytes);
-    return st;
-  };
-}
-
 void RunOnConnections(const pg::ConnParams& params, int jobs, const ConnectionTask& setup,
                       std::vector<SizedTask> tasks, RunState* run, const RetryPolicy& retry) {
   std::stable_sort(tasks.begin(), tasks.end(),
@@ -134,7 +126,7 @@ void RunOnConnections(const pg::ConnParams& params, int jobs, const ConnectionTa
   if (progress != nullptr) {
     uint64_t bytes = 0;
     for (const SizedTask& t : tasks) bytes += t.bytes;
-    progress->AddPlanned(tasks.size(), bytes);
+    progress->AddPlanned(tasks.size(), bytes, run->estimate_bytes());
   }
   std::atomic<size_t> next{0};
   auto work = [&] {
@@ -143,9 +135,12 @@ void RunOnConnections(const pg::ConnParams& params, int jobs, const ConnectionTa
     while (st.ok() && !run->stop()->requested()) {
       const size_t i = next.fetch_add(1);
       if (i >= tasks.size()) break;
-      Progress::Unit unit(progress, tasks[i].label.empty() ? tasks[i].what : tasks[i].label);
+      Progress::Unit unit(
+          progress, run->unit_prefix() + (tasks[i].label.empty() ? tasks[i].what : tasks[i].label));
       st = worker.Run(tasks[i]);
-      if (st.ok()) unit.Done();
+      if (!st.ok()) continue;
+      unit.Done();
+      if (tasks[i].bytes_when_done && progress != nullptr) progress->AddBytes(tasks[i].bytes);
     }
     worker.Disconnect();
     if (!st.ok()) run->Fail(st);

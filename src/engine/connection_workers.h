@@ -26,11 +26,10 @@ struct SizedTask {
   std::string what;
   // What the progress display shows while it runs: "public.orders (chunk 3 of 8)"; empty: `what`.
   std::string label;
+  // The task does not count the bytes it moves as it goes (a unit of large objects): `bytes` is
+  // counted as done when it succeeds.
+  bool bytes_when_done = false;
 };
-
-// `task`, adding `bytes` to `progress` (when not null) once it succeeds: for tasks that do not
-// count their bytes as they go (a unit of large objects).
-ConnectionTask CountBytesWhenDone(ConnectionTask task, uint64_t bytes, Progress* progress);
 
 // What a worker does when its connection is lost under a task (the server ended the session,
 // the network failed: pg::Connection::lost() after the failure) and no stop was requested: it
@@ -56,9 +55,9 @@ struct RetryPolicy {
 // next; when `setup` fails on a new connection that is alive (the snapshot it imports is gone:
 // the backup's `setup` says so, coordinator_watch.h), that error is the run's as it is.
 //
-// With run->progress(), the tasks are counted as planned (their `bytes` estimates), each is
-// shown while it runs and counted when done, and each retry counts as an error recovered from;
-// the tasks themselves count the bytes they move.
+// With run->progress(), the tasks are counted as planned (their `bytes` estimates, replacing the
+// run's estimate_bytes), each is shown while it runs and counted when done, and each retry
+// counts as an error recovered from; the tasks themselves count the bytes they move.
 void RunOnConnections(const pg::ConnParams& conn, int jobs, const ConnectionTask& setup,
                       std::vector<SizedTask> tasks, RunState* run, const RetryPolicy& retry = {});
 

@@ -87,12 +87,26 @@ Status CopyBench::AddConnection() {
   auto conn = pg::Connection::Open(params_);
   if (!conn.ok()) return conn.status();
   DBB_RETURN_IF_ERROR(conn->Exec(kLockTimeoutSql));
+  DBB_RETURN_IF_ERROR(
+      conn->Exec("SET statement_timeout = " + std::to_string(statement_timeout_ms_)));
   connections_.push_back(std::move(conn).value());
   return Status::Ok();
 }
 
+namespace {
+
+// "4 connections", or "none" before the first measurement.
+std::string MeasuredUpTo(const CopyBenchResult& result) {
+  if (result.rows.empty()) return "none";
+  const size_t n = result.rows.back().connections;
+  return std::to_string(n) + (n == 1 ? " connection" : " connections");
+}
+
+}  // namespace
+
 CopyBenchResult CopyBench::Run(size_t max_connections, double seconds, StopSource* stop) {
   CopyBenchResult result;
+  statement_timeout_ms_ = static_cast<uint64_t>(seconds * 1000) + 5000;
   if (Status listed = ListTables(); !listed.ok()) {
     result.notes.push_back("COPY not measured: " + listed.message());
     return result;
@@ -111,8 +125,9 @@ CopyBenchResult CopyBench::Run(size_t max_connections, double seconds, StopSourc
     Status opened;
     while (opened.ok() && connections_.size() < k) opened = AddConnection();
     if (!opened.ok()) {
-      result.notes.push_back("COPY measured up to " + std::to_string(connections_.size()) +
-                             " connections: the next one failed: " + opened.message());
+      result.notes.push_back("COPY measured up to " + MeasuredUpTo(result) + ": connection " +
+                             std::to_string(connections_.size() + 1) +
+                             " failed: " + opened.message());
       break;
     }
     auto row = Measure(k, slice_s, stop);
@@ -120,7 +135,7 @@ CopyBenchResult CopyBench::Run(size_t max_connections, double seconds, StopSourc
       if (stop == nullptr || !stop->requested()) {
         result.notes.push_back("COPY with " + std::to_string(k) +
                                " connections failed, so it was measured up to " +
-                               std::to_string(k / 2) + ": " + row.status().message());
+                               MeasuredUpTo(result) + ": " + row.status().message());
       }
       break;
     }

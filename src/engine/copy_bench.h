@@ -76,6 +76,9 @@ class CopyBench {
   pg::ConnParams params_;
   std::vector<pg::Connection> connections_;  // the first one lists the tables
   std::vector<CopyTable> tables_;
+  // Each bench connection's statement_timeout: a COPY whose cancel is lost (a proxy that does not
+  // pass cancels on) still ends soon after the phase.
+  uint64_t statement_timeout_ms_ = 0;
 };
 
 }  // namespace dbb::engine

@@ -128,18 +128,6 @@ nlohmann::ordered_json CompressionJson(const std::vector<CompressionRow>& rows) 
 
 }  // namespace
 
-const char* SampleKindName(SampleKind kind) {
-  switch (kind) {
-    case SampleKind::kText:
-      return "text";
-    case SampleKind::kRandom:
-      return "random";
-    case SampleKind::kMixed:
-      break;
-  }
-  return "mixed";
-}
-
 PhaseFractions SplitBudget(bool with_copy) {
   if (with_copy) return {.disk = 0.3, .copy = 0.3, .compression = 0.4};
   return {.disk = 0.4, .copy = 0, .compression = 0.6};
@@ -180,6 +168,7 @@ Result<HostBenchResult> RunHostBench(const HostBenchOptions& options) {
   DBB_RETURN_IF_ERROR(RunDiskPhase(options, phase_s(f.disk), &r));
   if (copy) {
     RunCopyPhase(options, phase_s(f.copy), *copy, &r);
+    copy.reset();  // no idle sessions on the server while compression is measured
     if (Stopped(options)) return Interrupted();
   }
   DBB_RETURN_IF_ERROR(RunCompressionPhase(options, phase_s(f.compression), &r));

@@ -114,6 +114,4 @@ Result<HostBenchResult> RunHostBench(const HostBenchOptions& options);
 //    "notes": ["..."]}
 std::string HostBenchToJson(const HostBenchResult& result);
 
-const char* SampleKindName(SampleKind kind);  // "text", "random", "mixed"
-
 }  // namespace dbb::engine

@@ -28,11 +28,16 @@ bool SameCodec(const compress::CodecOptions& a, const compress::CodecOptions& b)
   return a.engine == b.engine && a.level == b.level;
 }
 
+// The backup's own default -j, and the most threads it takes (app/pipeline_flags.cpp,
+// CheckJobs: 256).
+constexpr size_t kDefaultJobs = 2;
+constexpr size_t kMaxCompressThreads = 256;
+
 void RecommendJobs(const HostBenchResult& r, Recommendation* out) {
   const std::vector<CopyRow> rows = r.copy ? r.copy->rows : std::vector<CopyRow>{};
   if (rows.empty()) {
-    out->jobs = r.cpus;
-    out->jobs_reason = std::string("one connection per CPU: COPY was not measured") +
+    out->jobs = kDefaultJobs;
+    out->jobs_reason = std::string("the backup's default: COPY was not measured") +
                        (r.copy ? " (see the notes)" : " (give --dbname to measure it)");
     return;
   }
@@ -204,7 +209,7 @@ void RecommendPage(const HostBenchResult& r, Recommendation* out) {
 }
 
 void RecommendThreads(const HostBenchResult& r, Recommendation* out) {
-  out->compress_threads = r.cpus;
+  out->compress_threads = std::min<size_t>(r.cpus, kMaxCompressThreads);
   out->threads_reason = "one per CPU (" + std::to_string(r.cpus) +
                         "): compression is the stage that needs CPU, and idle threads sleep";
   std::string scaling;

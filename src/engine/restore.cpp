@@ -265,11 +265,10 @@ Status LoadData(const RestoreOptions& o, const Manifest& m, const RestorePlan& p
   if (plan.blobs) {
     for (const BlobFile& f : m.large_objects.files) {
       tasks.push_back({.bytes = f.bytes + f.data.rows * kBlobObjectCostBytes,
-                       .run = CountBytesWhenDone(
-                           [&blobs, &f](pg::Connection& conn) { return blobs.Load(conn, f); },
-                           f.bytes, run.progress()),
+                       .run = [&blobs, &f](pg::Connection& conn) { return blobs.Load(conn, f); },
                        .label = "large objects " + std::to_string(f.first_oid) + ".." +
-                                std::to_string(f.last_oid)});
+                                std::to_string(f.last_oid),
+                       .bytes_when_done = true});
     }
   }
   // A restore that fails is redone from scratch; waiting for each commit's flush buys nothing.
@@ -350,6 +349,7 @@ Result<RestoreResult> RunRestore(const RestoreOptions& o) {
   if (o.create) DBB_RETURN_IF_ERROR(CreateDatabase(o, m));
 
   RunState run(o.stop, o.progress);
+  run.SetProgressPart(o.progress_part);
   RestoreResult result;
   Status st = RestoreInto(o, m, plan, run, &result);
   if (!st.ok()) {

@@ -23,6 +23,7 @@
 #include "common/status.h"
 #include "common/stop.h"
 #include "engine/manifest.h"
+#include "engine/run_state.h"
 #include "io/file_reader.h"
 #include "pg/connection.h"
 
@@ -48,6 +49,8 @@ struct RestoreOptions {
   // Where the run counts its work for a display (optional): the phase, the files planned (their
   // COPY bytes) and done, the bytes loaded, the files in flight.
   Progress* progress = nullptr;
+  // Set when this restore is one database of a cluster run sharing `progress`.
+  ProgressPart progress_part;
 };
 
 struct RestoreResult {

@@ -66,7 +66,7 @@ std::string DescribeMetrics(const RunMetrics& m) {
   std::string errors = "no errors";
   if (m.errors > 0) {
     errors = std::to_string(m.errors) + (m.errors == 1 ? " error" : " errors") +
-             " recovered from (see the warnings above)";
+             " (see the warnings above)";
   }
   char buf[512];
   std::snprintf(buf, sizeof buf,

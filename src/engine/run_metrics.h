@@ -33,7 +33,7 @@ struct RunMetrics {
   uint64_t peak_memory_bytes = 0;    // the process's peak resident set
   double cpu_user_s = 0;             // the process's CPU time
   double cpu_system_s = 0;
-  uint64_t errors = 0;                      // recovered from: lost data connections replaced
+  uint64_t errors = 0;  // lost data connections replaced; in a cluster, also failed databases
   std::vector<TableTiming> slowest_tables;  // at most kSlowestTables, slowest first
 
   bool operator==(const RunMetrics&) const = default;

@@ -17,6 +17,14 @@
 
 namespace dbb::engine {
 
+// A run that is one database of a cluster run sharing its Progress: its units are shown as
+// "<database>: <unit>", its plan replaces the `estimate_bytes` the cluster run counted for it up
+// front (Progress::AddEstimate), and the cluster run owns the phase. Empty: a run of its own.
+struct ProgressPart {
+  std::string database;
+  uint64_t estimate_bytes = 0;
+};
+
 class RunState {
  public:
   // `progress` (optional) is where the run's workers count what they do.
@@ -25,8 +33,16 @@ class RunState {
 
   StopSource* stop() const { return stop_; }
   Progress* progress() const { return progress_; }
+  // One database of a cluster run, which owns the phase.
+  void SetProgressPart(const ProgressPart& part) {
+    if (!part.database.empty()) unit_prefix_ = part.database + ": ";
+    estimate_bytes_ = part.estimate_bytes;
+  }
+  const std::string& unit_prefix() const { return unit_prefix_; }  // "shop: " or ""
+  uint64_t estimate_bytes() const { return estimate_bytes_; }
+  // The phase, unless this run is part of a cluster run.
   void SetPhase(std::string_view phase) const {
-    if (progress_ != nullptr) progress_->SetPhase(phase);
+    if (progress_ != nullptr && unit_prefix_.empty()) progress_->SetPhase(phase);
   }
 
   // A lost connection replaced and its work redone: counted in the metrics as an error
@@ -50,6 +66,8 @@ class RunState {
  private:
   StopSource* stop_;
   Progress* progress_;
+  std::string unit_prefix_;
+  uint64_t estimate_bytes_ = 0;
   std::atomic<uint64_t> retries_{0};
   mutable std::mutex mu_;
   Status first_error_;

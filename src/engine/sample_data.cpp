@@ -81,4 +81,16 @@ std::vector<std::byte> MakeSampleData(SampleKind kind, size_t size, uint64_t see
   return out;
 }
 
+const char* SampleKindName(SampleKind kind) {
+  switch (kind) {
+    case SampleKind::kText:
+      return "text";
+    case SampleKind::kRandom:
+      return "random";
+    case SampleKind::kMixed:
+      break;
+  }
+  return "mixed";
+}
+
 }  // namespace dbb::engine

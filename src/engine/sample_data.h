@@ -11,6 +11,8 @@ namespace dbb::engine {
 
 enum class SampleKind { kText, kRandom, kMixed };
 
+const char* SampleKindName(SampleKind kind);  // "text", "random", "mixed"
+
 // `size` bytes of the given kind; the same seed gives the same bytes. Mixed alternates 64 KiB
 // blocks of text-like rows and random bytes.
 std::vector<std::byte> MakeSampleData(SampleKind kind, size_t size, uint64_t seed = 1);

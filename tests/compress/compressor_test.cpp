@@ -15,23 +15,12 @@ namespace {
 
 using engine::MakeSampleData;
 using engine::SampleKind;
+using engine::SampleKindName;
 using testing::CompressOne;
 using testing::Decode;
 using testing::SameBytes;
 
 constexpr SampleKind kKinds[] = {SampleKind::kText, SampleKind::kRandom, SampleKind::kMixed};
-
-const char* KindName(SampleKind kind) {
-  switch (kind) {
-    case SampleKind::kText:
-      return "text";
-    case SampleKind::kRandom:
-      return "random";
-    case SampleKind::kMixed:
-      return "mixed";
-  }
-  return "?";
-}
 
 // Sizes around the 4 KiB page, the 64 KiB stored-block and window sizes, the 256 KiB decoder
 // buffer and 1 MiB, plus a few random ones.
@@ -57,7 +46,7 @@ TEST_P(CompressorTest, RoundTripsEverySizeAndKind) {
   ASSERT_TRUE(compressor.ok()) << compressor.status().message();
   for (SampleKind kind : kKinds) {
     for (size_t size : SweepSizes(IsSlow(GetParam()))) {
-      SCOPED_TRACE(std::string(KindName(kind)) + " " + std::to_string(size) + " bytes");
+      SCOPED_TRACE(std::string(SampleKindName(kind)) + " " + std::to_string(size) + " bytes");
       const std::vector<std::byte> data = MakeSampleData(kind, size, size + 7);
       const std::vector<std::byte> member = CompressOne(**compressor, data);
       ASSERT_FALSE(member.empty());

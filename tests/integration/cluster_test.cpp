@@ -34,6 +34,7 @@
 #include "integration/db_compare.h"
 #include "integration/dbbackup_cli.h"
 #include "support/pg_server.h"
+#include "support/prometheus_text.h"
 #include "support/test_util.h"
 
 namespace dbb::testing {
@@ -527,7 +528,8 @@ void SetUpFixture(Fixture& f) {
   f.tmp = std::make_unique<TempDir>();
   f.dir = f.tmp->file("cluster");
   const std::vector<std::string> backup_args =
-      WithConn(*f.src, {"backup", "cluster", "--dir", f.dir, "-j", "2"});
+      WithConn(*f.src, {"backup", "cluster", "--dir", f.dir, "-j", "2", "--progress", "json",
+                        "--progress-interval", "100ms", "--metrics-file", f.tmp->file("m.prom")});
   auto start = Clock::now();
   f.backup = RunDbbBounded(backup_args, 300);
   f.backup_s = SecondsSince(start);
@@ -548,7 +550,8 @@ void SetUpFixture(Fixture& f) {
   }
   const std::vector<std::string> restore_args =
       WithConn(*f.dst, {"restore", "cluster", f.dir, "-j", "2", "--tablespace-mapping",
-                        f.ts_old->path() + "=" + f.ts_new->path()});
+                        f.ts_old->path() + "=" + f.ts_new->path(), "--progress", "json",
+                        "--progress-interval", "100ms", "--metrics-file", f.tmp->file("m.prom")});
   start = Clock::now();
   f.restore = RunDbbBounded(restore_args, 300);
   f.restore_s = SecondsSince(start);
@@ -751,6 +754,30 @@ TEST_F(ClusterTest, BackupHoldsGlobalsAndEveryDatabase) {
   EXPECT_EQ(list_json.exit_code, 0) << list_json.Describe();
   EXPECT_EQ(ParseJson(list_json.out, "list --json"), f_->cluster);
 
+  // Progress covers every database (named in the units in flight), from a total known at the
+  // start; the metrics file has a series per database and one for the whole run ("").
+  const nlohmann::json summary_line = CheckProgressLines(f_->backup.err, "backup");
+  EXPECT_EQ(summary_line["metrics"], f_->cluster["metrics"]);
+  bool named = false;
+  for (const nlohmann::json& j : JsonLines(f_->backup.err)) {
+    for (const auto& unit : j.value("current", nlohmann::json::array())) {
+      named = named || unit.get<std::string>().starts_with("it_cl_");
+    }
+  }
+  EXPECT_TRUE(named) << "no unit in flight named with its database:\n" << f_->backup.err;
+  auto metrics = prom::ParsePrometheusText(ReadWholeFile(f_->tmp->file("m.prom")));
+  ASSERT_TRUE(metrics.ok()) << metrics.status().message();
+  const prom::Family* success = metrics->Find("dbbackup_last_run_success");
+  ASSERT_NE(success, nullptr);
+  for (const std::string& db : f_->dbs) {
+    const prom::Sample* s = success->Find({{"command", "backup"}, {"database", db}});
+    ASSERT_NE(s, nullptr) << db;
+    EXPECT_EQ(s->value, 1);
+  }
+  const prom::Sample* whole = success->Find({{"command", "backup"}, {"database", ""}});
+  ASSERT_NE(whole, nullptr);
+  EXPECT_EQ(whole->value, 1);
+
   // A second backup into the same directory is refused and leaves it as it was.
   const std::vector<std::string> again =
       WithConn(*f_->src, {"backup", "cluster", "--dir", f_->dir});
@@ -813,6 +840,7 @@ TEST_F(ClusterTest, RestoreIntoAnotherServerReproducesTheCluster) {
       lines += line.find(db) != std::string::npos;
     EXPECT_GE(lines, 2) << "progress lines naming " << db << " in:\n" << f_->restore.err;
   }
+  CheckProgressLines(f_->restore.err, "restore");
 
   std::vector<std::string> expected_dbs = f_->dbs;
   expected_dbs.push_back("template1");

@@ -296,4 +296,54 @@ void ServerTest::RoundTrip(const std::string& src, const std::string& dst,
   ExpectSameEntries(before.tables, TableFingerprints(*pg_, src), "source after backup");
 }
 
+// The JSON objects among `text`'s lines (other lines are plain messages).
+std::vector<nlohmann::json> JsonLines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("{")) continue;
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << "not JSON: " << line;
+    if (!j.is_discarded()) out.push_back(std::move(j));
+  }
+  return out;
+}
+
+// The progress lines of one run: well formed, never going backwards, the last one "done" at
+// 100 %; then exactly one summary line. Returns the summary.
+nlohmann::json CheckProgressLines(const std::string& stderr_text, const std::string& command) {
+  const std::vector<nlohmann::json> lines = JsonLines(stderr_text);
+  EXPECT_GE(lines.size(), 3u) << stderr_text;
+  if (lines.size() < 2) return nlohmann::json::object();
+  nlohmann::json previous;
+  for (size_t i = 0; i + 1 < lines.size(); ++i) {
+    const nlohmann::json& j = lines[i];
+    SCOPED_TRACE(j.dump());
+    EXPECT_EQ(j["type"], "progress");
+    EXPECT_EQ(j["command"], command);
+    for (const char* key : {"bytes_done", "bytes_total", "units_done", "units_total",
+                            "rate_bytes_per_s", "peak_memory_bytes", "errors"}) {
+      EXPECT_TRUE(j[key].is_number_unsigned()) << key;
+    }
+    EXPECT_TRUE(j["current"].is_array());
+    EXPECT_TRUE(j["eta_s"].is_null() || j["eta_s"].is_number());
+    EXPECT_GE(j["percent"].get<double>(), 0);
+    EXPECT_LE(j["percent"].get<double>(), 100);
+    if (!previous.is_null()) {
+      for (const char* key : {"bytes_done", "units_done", "percent", "elapsed_s"}) {
+        EXPECT_GE(j[key].get<double>(), previous[key].get<double>()) << key;
+      }
+    }
+    previous = j;
+  }
+  EXPECT_EQ(previous["phase"], "done");
+  EXPECT_EQ(previous["percent"], 100.0);
+  EXPECT_EQ(previous["units_done"], previous["units_total"]);
+  const nlohmann::json& summary = lines.back();
+  EXPECT_EQ(summary["type"], "summary") << summary.dump();
+  EXPECT_EQ(summary["command"], command);
+  return summary;
+}
+
 }  // namespace dbb::testing

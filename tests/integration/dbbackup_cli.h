@@ -121,4 +121,10 @@ class ServerTest : public ::testing::Test {
   PgServer* pg_ = nullptr;
 };
 
+// The JSON objects among the lines of `text` (stderr of --progress json); other lines skipped.
+std::vector<nlohmann::json> JsonLines(const std::string& text);
+// Checks the --progress json lines of one backup or restore in `stderr_text`: well formed, never
+// going backwards, the last one "done" at 100 %, then one summary line, which it returns.
+nlohmann::json CheckProgressLines(const std::string& stderr_text, const std::string& command);
+
 }  // namespace dbb::testing

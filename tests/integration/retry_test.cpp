@@ -126,7 +126,7 @@ TEST_F(RetryTest, TerminatedDataConnectionIsReplacedAndItsChunkCopiedAgain) {
   EXPECT_TRUE(ContainsNoCase(r.err, "reconnecting in 1 s (retry 1 of 3)")) << r.Describe();
   EXPECT_TRUE(std::filesystem::exists(dir + "/manifest.json"));
   // The summary and the manifest's metrics count it as an error recovered from.
-  EXPECT_NE(r.out.find("1 error recovered from"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 error (see the warnings above)"), std::string::npos) << r.out;
   EXPECT_EQ(ReadManifest(dir)["metrics"]["errors"], 1);
   for (const auto& f : ListFiles(dir)) {
     EXPECT_EQ(f.find(".partial"), std::string::npos) << f << " left behind";
