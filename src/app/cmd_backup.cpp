@@ -156,10 +156,8 @@ int RunBackupSingle(SingleFlags& f) {
   auto result = engine::RunBackup(o);
   display.Finish(result.ok());
   if (!result.ok()) {
-    const int code = ReportFailure(cmd, result.status(), stop.signal());
-    const engine::RunMetrics failed = FailedRunMetrics(SecondsSince(start));
-    return FinishRun("backup", b.report,
-                     {{.database = pg::DatabaseNameOf(b.conn), .metrics = failed}}, failed, code);
+    return FinishFailedRun("backup", cmd, b.report, result.status(), stop.signal(),
+                           pg::DatabaseNameOf(b.conn), SecondsSince(start));
   }
   const engine::Manifest& m = result->manifest;
   if (!log::IsQuiet()) PrintSummary(result.value(), dir);
@@ -226,10 +224,8 @@ int RunBackupCluster(ClusterFlags& f) {
                                           .stop = &stop});
   display.Finish(result.ok());
   if (!result.ok()) {
-    const int code = ReportFailure(cmd, result.status(), stop.signal());
-    const engine::RunMetrics failed = FailedRunMetrics(SecondsSince(start));
-    return FinishRun("backup", f.backup.report, {{.database = "", .metrics = failed}}, failed,
-                     code);
+    return FinishFailedRun("backup", cmd, f.backup.report, result.status(), stop.signal(), "",
+                           SecondsSince(start));
   }
   const engine::ClusterManifest& m = result->manifest;
   if (!log::IsQuiet()) PrintClusterSummary(result.value());

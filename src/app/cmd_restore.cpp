@@ -82,10 +82,8 @@ int RunRestoreSingle(RestoreFlags& f) {
                                .progress = &progress});
   display.Finish(r.ok());
   if (!r.ok()) {
-    const int code = ReportFailure(cmd, r.status(), stop.signal());
-    const engine::RunMetrics failed = FailedRunMetrics(SecondsSince(start));
-    return FinishRun("restore", f.report,
-                     {{.database = pg::DatabaseNameOf(f.conn), .metrics = failed}}, failed, code);
+    return FinishFailedRun("restore", cmd, f.report, r.status(), stop.signal(),
+                           pg::DatabaseNameOf(f.conn), SecondsSince(start));
   }
   if (!log::IsQuiet()) PrintRestoreSummary(f, r.value());
   return FinishRun("restore", f.report,
@@ -159,9 +157,8 @@ int RunRestoreCluster(ClusterFlags& f) {
                                       .progress = &progress});
   display.Finish(r.ok());
   if (!r.ok()) {
-    const int code = ReportFailure(cmd, r.status(), stop.signal());
-    const engine::RunMetrics failed = FailedRunMetrics(SecondsSince(start));
-    return FinishRun("restore", f.report, {{.database = "", .metrics = failed}}, failed, code);
+    return FinishFailedRun("restore", cmd, f.report, r.status(), stop.signal(), "",
+                           SecondsSince(start));
   }
   if (!log::IsQuiet()) PrintClusterRestoreSummary(f, r.value());
   for (const engine::RestoredDatabase& d : r->databases) {

@@ -52,6 +52,14 @@ engine::RunMetrics FailedRunMetrics(double duration_s) {
   return m;
 }
 
+int FinishFailedRun(const std::string& command, const std::string& what, const ReportFlags& flags,
+                    const Status& status, int stop_signal, const std::string& database,
+                    double duration_s) {
+  const int code = ReportFailure(what, status, stop_signal);
+  const engine::RunMetrics failed = FailedRunMetrics(duration_s);
+  return FinishRun(command, flags, {{.database = database, .metrics = failed}}, failed, code);
+}
+
 int FinishRun(const std::string& command, const ReportFlags& flags,
               const std::vector<DatabaseOutcome>& outcomes, const engine::RunMetrics& total,
               int exit_code) {

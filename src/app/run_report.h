@@ -40,4 +40,11 @@ int FinishRun(const std::string& command, const ReportFlags& flags,
 // The outcome of a run that failed before it could measure anything but its time.
 engine::RunMetrics FailedRunMetrics(double duration_s);
 
+// A run of `command` ("backup", "restore") that failed with `status` after `duration_s`: reports
+// it (ReportFailure, as `what`: "backup single"), then FinishRun with one failed outcome for
+// `database` ("" for a cluster run). Returns the exit code.
+int FinishFailedRun(const std::string& command, const std::string& what, const ReportFlags& flags,
+                    const Status& status, int stop_signal, const std::string& database,
+                    double duration_s);
+
 }  // namespace dbb::app
