@@ -8,7 +8,9 @@
 
 #include "app/cmd_backup.h"
 #include "app/cmd_bench.h"
+#include "app/cmd_docs.h"
 #include "app/cmd_list.h"
+#include "app/cmd_prune.h"
 #include "app/cmd_restore.h"
 #include "app/cmd_tune.h"
 #include "app/cmd_verify.h"
@@ -98,6 +100,8 @@ int Main(int argc, char** argv) {
   AddListCommand(app, &exit_code);
   AddTuneCommand(app, &exit_code);
   AddBenchCommand(app, &exit_code);
+  AddPruneCommand(app, &exit_code);
+  AddDocsCommands(app, &exit_code);
 
   app.parse_complete_callback([&] {
     log::SetVerbose(verbose);

@@ -1,0 +1,1 @@
+# Generated documentation (owned by the docs work).

@@ -1,0 +1,1 @@
+# Install rules and CPack DEB (owned by the packaging work).
