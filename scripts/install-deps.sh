@@ -25,6 +25,9 @@ packages=(
   time procps jq
   # format check
   clang-format
+  # Debian package (scripts/package-test.sh): cpack's dpkg-shlibdeps (dpkg-dev) runs on the
+  # files `file` calls ELF; systemd-analyze (systemd) verifies the units
+  dpkg-dev file systemd
 )
 export DEBIAN_FRONTEND=noninteractive
 "${as_root[@]}" apt-get update -qq

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs the Debian packages, checks formatting, builds with
-# warnings as errors and runs every test (the integration tests start their own PostgreSQL); then
+# warnings as errors and runs every test (the integration tests start their own PostgreSQL), builds
+# the Debian package from that build and installs and removes it (scripts/package-test.sh); then
 # runs them again under AddressSanitizer + UndefinedBehaviorSanitizer, and the unit tests under
 # ThreadSanitizer (libpq is not instrumented, so the server tests stay out of that one).
 # Build trees go to build/ci-*. Set DBB_SKIP_DEPS=1 to skip apt-get on a prepared machine.
@@ -27,6 +28,9 @@ step "release build (-Werror) and all tests"
 build build/ci-release -DCMAKE_BUILD_TYPE=RelWithDebInfo
 build/ci-release/src/app/dbbackup --version
 (cd build/ci-release && ctest -j "$jobs" --output-on-failure --timeout 600)
+
+step "Debian package: build, contents, units, install and remove"
+bash scripts/package-test.sh build/ci-release
 
 step "address + undefined sanitizer build, unit and integration tests (backup/restore round trips)"
 build build/ci-asan -DCMAKE_BUILD_TYPE=Debug -DDBB_SANITIZE='address;undefined' -DDBB_BUILD_BENCH=OFF

@@ -1,6 +1,7 @@
 #include "app/cmd_backup.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,11 +12,13 @@
 #include "app/progress_display.h"
 #include "app/run_report.h"
 #include "app/selection_flags.h"
+#include "app/settings.h"
 #include "app/signals.h"
 #include "common/log.h"
 #include "common/timing.h"
 #include "common/units.h"
 #include "engine/backup.h"
+#include "engine/backup_series.h"
 #include "engine/cluster_backup.h"
 
 namespace dbb::app {
@@ -36,6 +39,7 @@ struct BackupFlags {
   bool force = false;
   PipelineFlags pipeline;
   ReportFlags report;
+  std::string target;
 };
 
 struct SingleFlags {
@@ -126,16 +130,49 @@ Result<engine::BackupOptions> ToBackupOptions(const BackupFlags& f) {
                                .force = f.force};
 }
 
-int RunBackupSingle(SingleFlags& f) {
+// Where a run writes: --dir itself, or for a --target a new time-stamped directory under it (the
+// target's lock held in *series until the run ends).
+Result<std::string> BackupDir(CLI::App* cmd, BackupFlags& b, std::optional<engine::SeriesRun>* series) {
+  auto target = ApplyTarget(b.target, cmd, &b.conn);
+  if (!target.ok()) return target.status();
+  if (b.dir.empty()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "--dir is required: the backup directory (with --target, dir = in its section)");
+  }
+  if (!target.value()) return TrimSlashes(b.dir);
+  auto run = engine::SeriesRun::Start(TrimSlashes(b.dir));
+  if (!run.ok()) return run.status();
+  series->emplace(std::move(run.value()));
+  return (*series)->backup_dir();
+}
+
+// After a complete backup of a target: `latest` points to it. A failure to do so fails the run
+// (exit 1): the backup is complete, but whatever restores from `latest` would not find it.
+int PublishLatest(const std::string& cmd, const std::optional<engine::SeriesRun>& series,
+                  int exit_code) {
+  if (!series || exit_code != kExitOk) return exit_code;
+  Status published = series->PublishLatest();
+  if (!published.ok()) return ReportFailure(cmd, published, 0);
+  log::Info(series->dir() + "/" + engine::kLatestName + " now points to " + series->backup_dir());
+  return exit_code;
+}
+
+int RunBackupSingle(CLI::App* app, SingleFlags& f) {
   const std::string cmd = "backup single";
   BackupFlags& b = f.backup;
-  if (!f.positional_db.empty() && !b.conn.conninfo.empty()) {
+  // Twice on the command line is an error; DBNAME wins over a -d from DBBACKUP_DBNAME or a target.
+  const char* env_db = std::getenv(EnvNameOf("dbname").c_str());
+  const bool d_given = !b.conn.conninfo.empty() && (env_db == nullptr || b.conn.conninfo != env_db);
+  if (!f.positional_db.empty() && d_given) {
     return ReportFailure(cmd,
                          Status(StatusCode::kInvalidArgument,
                                 "give the database once: as DBNAME or with -d, not both"),
                          0);
   }
-  if (b.conn.conninfo.empty()) b.conn.conninfo = f.positional_db;
+  std::optional<engine::SeriesRun> series;
+  auto backup_dir = BackupDir(app, b, &series);
+  if (!backup_dir.ok()) return ReportFailure(cmd, backup_dir.status(), 0);
+  if (!f.positional_db.empty()) b.conn.conninfo = f.positional_db;
   auto options = ToBackupOptions(b);
   if (!options.ok()) return ReportFailure(cmd, options.status(), 0);
   auto filter = ToRelationFilter(f.selection);
@@ -143,7 +180,7 @@ int RunBackupSingle(SingleFlags& f) {
 
   StopSource stop;
   SignalWatcher signals(&stop);
-  const std::string dir = TrimSlashes(b.dir);
+  const std::string& dir = backup_dir.value();
   engine::BackupOptions& o = options.value();
   o.conn = b.conn;
   o.dir = dir;
@@ -161,9 +198,11 @@ int RunBackupSingle(SingleFlags& f) {
   }
   const engine::Manifest& m = result->manifest;
   if (!log::IsQuiet()) PrintSummary(result.value(), dir);
-  return FinishRun("backup", b.report,
-                   {{.database = m.database, .success = true, .metrics = m.metrics}}, m.metrics,
-                   kExitOk);
+  return PublishLatest(
+      cmd, series,
+      FinishRun("backup", b.report,
+                {{.database = m.database, .success = true, .metrics = m.metrics}}, m.metrics,
+                kExitOk));
 }
 
 void PrintClusterSummary(const engine::ClusterBackupResult& r) {
@@ -192,8 +231,11 @@ void PrintMissingDatabases(const engine::ClusterManifest& m) {
   }
 }
 
-int RunBackupCluster(ClusterFlags& f) {
+int RunBackupCluster(CLI::App* app, ClusterFlags& f) {
   const std::string cmd = "backup cluster";
+  std::optional<engine::SeriesRun> series;
+  auto backup_dir = BackupDir(app, f.backup, &series);
+  if (!backup_dir.ok()) return ReportFailure(cmd, backup_dir.status(), 0);
   auto options = ToBackupOptions(f.backup);
   if (!options.ok()) return ReportFailure(cmd, options.status(), 0);
   auto timeout = ParseDurationMs(f.timeout);
@@ -209,7 +251,7 @@ int RunBackupCluster(ClusterFlags& f) {
 
   StopSource stop;
   SignalWatcher signals(&stop);
-  const std::string dir = TrimSlashes(f.backup.dir);
+  const std::string& dir = backup_dir.value();
   Progress progress;
   options->progress = &progress;
   const SteadyClock::time_point start = SteadyClock::now();
@@ -239,15 +281,18 @@ int RunBackupCluster(ClusterFlags& f) {
                         .success = complete,
                         .metrics = complete ? d.metrics : FailedRunMetrics(d.duration_s)});
   }
-  return FinishRun("backup", f.backup.report, outcomes, m.metrics,
-                   m.partial() ? kExitPartial : kExitOk);
+  return PublishLatest(cmd, series,
+                       FinishRun("backup", f.backup.report, outcomes, m.metrics,
+                                 m.partial() ? kExitPartial : kExitOk));
 }
 
 // The flags both commands take.
 void AddBackupFlags(CLI::App* cmd, BackupFlags* flags) {
   AddConnFlags(cmd, &flags->conn);
-  cmd->add_option("--dir", flags->dir, "backup directory: new, or empty (created 0700)")
-      ->required();
+  cmd->add_option("--dir", flags->dir,
+                  "backup directory: new, or empty (created 0700). With --target, the target's "
+                  "directory: each run writes a new time-stamped directory in it, and `latest` "
+                  "points to the newest complete one");
   cmd->add_option("--chunk-size", flags->chunk_size,
                   "split tables larger than this (heap and TOAST) into block ranges copied in "
                   "parallel, one file each (PostgreSQL 14+; e.g. 256MB, 4GiB; 0 = never). auto: "
@@ -287,6 +332,7 @@ void AddBackupFlags(CLI::App* cmd, BackupFlags* flags) {
                 "compressed) is more than the free space at --dir");
   AddPipelineFlags(cmd, &flags->pipeline);
   AddReportFlags(cmd, &flags->report);
+  AddTargetFlag(cmd, &flags->target);
 }
 
 }  // namespace
@@ -306,7 +352,7 @@ void AddBackupSingleCommand(CLI::App* backup, int* exit_code) {
       ->capture_default_str();
   AddBackupFlags(cmd, &flags->backup);
   AddSelectionFlags(cmd, &flags->selection, "back up");
-  cmd->callback([flags, exit_code] { *exit_code = RunBackupSingle(*flags); });
+  cmd->callback([cmd, flags, exit_code] { *exit_code = RunBackupSingle(cmd, *flags); });
 }
 
 void AddBackupClusterCommand(CLI::App* backup, int* exit_code) {
@@ -338,7 +384,7 @@ void AddBackupClusterCommand(CLI::App* backup, int* exit_code) {
                   "unquoted letters folded to lower case; repeatable)")
       ->allow_extra_args(false);
   AddBackupFlags(cmd, &flags->backup);
-  cmd->callback([flags, exit_code] { *exit_code = RunBackupCluster(*flags); });
+  cmd->callback([cmd, flags, exit_code] { *exit_code = RunBackupCluster(cmd, *flags); });
 }
 
 }  // namespace dbb::app

@@ -1,6 +1,7 @@
 // The exit codes of dbbackup, one table for every command (documented in README.md).
 #pragma once
 
+#include <span>
 #include <string>
 
 #include "common/status.h"
@@ -24,6 +25,19 @@ enum ExitCode : int {
 };
 // An internal error (a failed always-on check) aborts with a message giving file:line: SIGABRT,
 // which shells report as 134.
+
+// One exit code, documented: `summary` goes into --help, `detail` into the man page.
+struct ExitCodeDoc {
+  int code;
+  const char* summary;
+  const char* detail;
+};
+
+// Every exit code dbbackup returns, in order: the single source for --help and `man dbbackup`.
+std::span<const ExitCodeDoc> ExitCodeDocs();
+
+// The "Exit codes: 0 ok, 1 failed, ..." paragraph of the top-level --help, wrapped to fit it.
+std::string ExitCodesHelp();
 
 // Prints "dbbackup <command>: <message>" to stderr and returns the exit code for `status`.
 int ReportFailure(const std::string& command, const Status& status, int stop_signal);

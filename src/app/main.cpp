@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include "app/cmd_verify.h"
 #include "app/exit_codes.h"
 #include "app/progress_display.h"
+#include "app/settings.h"
 #include "common/log.h"
 #include "common/units.h"
 #include "pg/libpq_info.h"
@@ -102,6 +104,8 @@ int Main(int argc, char** argv) {
   AddBenchCommand(app, &exit_code);
   AddPruneCommand(app, &exit_code);
   AddDocsCommands(app, &exit_code);
+  AddConfigFlag(app);
+  BindEnvironment(app);  // last: every option has its DBBACKUP_* variable
 
   app.parse_complete_callback([&] {
     log::SetVerbose(verbose);
@@ -123,7 +127,11 @@ int Main(int argc, char** argv) {
         {.mode = modes.at(progress_mode), .interval = std::chrono::milliseconds(interval.value())});
   });
   try {
-    app.parse(argc, argv);
+    // CLI11 takes the arguments after the program name, last first.
+    std::vector<std::string> args = InsertTargetKind({argv, argv + argc}, app);
+    std::reverse(args.begin(), args.end());
+    args.pop_back();
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;

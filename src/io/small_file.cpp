@@ -37,6 +37,8 @@ Status Refused(int sys_errno, const std::string& what, const std::string& fix) {
   return Status(StatusCode::kRefused, s.message() + "; " + fix, sys_errno);
 }
 
+}  // namespace
+
 Status MakeDirs(const std::string& dir) {
   if (dir.empty() || dir == "/" || dir == ".") return Status::Ok();
   struct stat st {};
@@ -47,8 +49,6 @@ Status MakeDirs(const std::string& dir) {
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 Status WriteFileAtomic(const std::string& path, std::string_view contents, unsigned mode) {
   const std::string tmp = path + ".tmp";

@@ -30,6 +30,9 @@ Status FsyncDir(const std::string& dir);
 // descriptor was opened or, on Linux 5.8+, since the last syncfs.
 Status SyncFileSystem(const std::string& dir);
 
+// Creates `dir` and its missing parents, each with mode 0700 (kRefused naming the one that failed).
+Status MakeDirs(const std::string& dir);
+
 // Makes `dir` ready to receive a new backup: created with mode 0700 (parents as needed, 0700
 // too) if missing; refused (kRefused) if it exists and is not empty, or is not a directory; its
 // writability checked by creating and removing a probe file. Errors name the path and the fix.

@@ -208,6 +208,8 @@ Result<Connection> Connection::Open(const ConnParams& params) {
   kw.Add("port", params.port);
   kw.Add("user", params.user);
   kw.Add("dbname", params.dbname);
+  kw.Add("password", params.password);
+  kw.Add("passfile", params.passfile);
   // fallback_: an application_name the user set (conninfo, PGAPPNAME) is kept, as pg_dump does.
   kw.Add("fallback_application_name", kApplicationName);
   kw.keys.push_back(nullptr);

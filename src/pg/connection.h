@@ -38,6 +38,10 @@ struct ConnParams {
   std::string port;      // -p
   std::string user;      // -U
   std::string dbname;    // when set, the database to use instead of the one in conninfo
+  // From a configuration file's target only (never the command line, which ps shows; never
+  // printed): libpq's password and passfile.
+  std::string password;
+  std::string passfile;
 };
 
 // The database `params` name, as libpq picks it: dbname, else the conninfo's (a plain name, or the
