@@ -130,16 +130,20 @@ Result<engine::BackupOptions> ToBackupOptions(const BackupFlags& f) {
                                .force = f.force};
 }
 
-// Where a run writes: --dir itself, or for a --target a new time-stamped directory under it (the
-// target's lock held in *series until the run ends).
-Result<std::string> BackupDir(CLI::App* cmd, BackupFlags& b, std::optional<engine::SeriesRun>* series) {
+// The target's settings, for the options the command line and the environment left out; --dir
+// given one way or another.
+Status ApplySettings(CLI::App* cmd, BackupFlags& b) {
   auto target = ApplyTarget(b.target, cmd, &b.conn);
   if (!target.ok()) return target.status();
-  if (b.dir.empty()) {
-    return Status(StatusCode::kInvalidArgument,
-                  "--dir is required: the backup directory (with --target, dir = in its section)");
-  }
-  if (!target.value()) return TrimSlashes(b.dir);
+  if (!b.dir.empty()) return Status::Ok();
+  return Status(StatusCode::kInvalidArgument,
+                "--dir is required: the backup directory (with --target, dir = in its section)");
+}
+
+// Where a run writes: --dir itself, or for a --target a new time-stamped directory under it (the
+// target's lock held in *series until the run ends).
+Result<std::string> BackupDir(const BackupFlags& b, std::optional<engine::SeriesRun>* series) {
+  if (b.target.empty()) return TrimSlashes(b.dir);
   auto run = engine::SeriesRun::Start(TrimSlashes(b.dir));
   if (!run.ok()) return run.status();
   series->emplace(std::move(run.value()));
@@ -169,14 +173,16 @@ int RunBackupSingle(CLI::App* app, SingleFlags& f) {
                                 "give the database once: as DBNAME or with -d, not both"),
                          0);
   }
-  std::optional<engine::SeriesRun> series;
-  auto backup_dir = BackupDir(app, b, &series);
-  if (!backup_dir.ok()) return ReportFailure(cmd, backup_dir.status(), 0);
+  Status settings = ApplySettings(app, b);
+  if (!settings.ok()) return ReportFailure(cmd, settings, 0);
   if (!f.positional_db.empty()) b.conn.conninfo = f.positional_db;
   auto options = ToBackupOptions(b);
   if (!options.ok()) return ReportFailure(cmd, options.status(), 0);
   auto filter = ToRelationFilter(f.selection);
   if (!filter.ok()) return ReportFailure(cmd, filter.status(), 0);
+  std::optional<engine::SeriesRun> series;
+  auto backup_dir = BackupDir(b, &series);
+  if (!backup_dir.ok()) return ReportFailure(cmd, backup_dir.status(), 0);
 
   StopSource stop;
   SignalWatcher signals(&stop);
@@ -198,11 +204,10 @@ int RunBackupSingle(CLI::App* app, SingleFlags& f) {
   }
   const engine::Manifest& m = result->manifest;
   if (!log::IsQuiet()) PrintSummary(result.value(), dir);
-  return PublishLatest(
-      cmd, series,
-      FinishRun("backup", b.report,
-                {{.database = m.database, .success = true, .metrics = m.metrics}}, m.metrics,
-                kExitOk));
+  return PublishLatest(cmd, series,
+                       FinishRun("backup", b.report,
+                                 {{.database = m.database, .success = true, .metrics = m.metrics}},
+                                 m.metrics, kExitOk));
 }
 
 void PrintClusterSummary(const engine::ClusterBackupResult& r) {
@@ -233,9 +238,8 @@ void PrintMissingDatabases(const engine::ClusterManifest& m) {
 
 int RunBackupCluster(CLI::App* app, ClusterFlags& f) {
   const std::string cmd = "backup cluster";
-  std::optional<engine::SeriesRun> series;
-  auto backup_dir = BackupDir(app, f.backup, &series);
-  if (!backup_dir.ok()) return ReportFailure(cmd, backup_dir.status(), 0);
+  Status settings = ApplySettings(app, f.backup);
+  if (!settings.ok()) return ReportFailure(cmd, settings, 0);
   auto options = ToBackupOptions(f.backup);
   if (!options.ok()) return ReportFailure(cmd, options.status(), 0);
   auto timeout = ParseDurationMs(f.timeout);
@@ -248,6 +252,9 @@ int RunBackupCluster(CLI::App* app, ClusterFlags& f) {
     }
     exclude.push_back(std::move(pattern.value()));
   }
+  std::optional<engine::SeriesRun> series;
+  auto backup_dir = BackupDir(f.backup, &series);
+  if (!backup_dir.ok()) return ReportFailure(cmd, backup_dir.status(), 0);
 
   StopSource stop;
   SignalWatcher signals(&stop);

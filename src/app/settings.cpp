@@ -64,8 +64,9 @@ Result<Sections> ParseConfig(const std::string& text, const std::string& path, i
     if (s.front() == '[') {
       const std::string name = s.back() == ']' ? Trim(s.substr(1, s.size() - 2)) : "";
       if (!IsName(name, "_.-")) {
-        return ConfigError(where + ": a section is [defaults] or [NAME], NAME of letters, "
-                                   "digits, '_', '.' and '-'");
+        return ConfigError(where +
+                           ": a section is [defaults] or [NAME], NAME of letters, "
+                           "digits, '_', '.' and '-'");
       }
       if (!section_lines.emplace(name, line).second) {
         return ConfigError(where + ": [" + name + "] again (first at line " +
@@ -266,7 +267,7 @@ std::vector<std::string> InsertTargetKind(std::vector<std::string> args, const C
   size_t i = 1;  // past the global options before the command
   while (i < args.size() && args[i].size() > 1 && args[i][0] == '-') {
     const CLI::Option* opt = root.get_option_no_throw(args[i]);
-    i += (opt != nullptr && opt->get_type_size_min() > 0) ? 2 : 1;
+    i += (opt != nullptr && opt->get_expected_min() > 0) ? 2 : 1;
   }
   if (i + 1 > args.size() || args[i] != "backup") return args;
   if (i + 1 < args.size() && (args[i + 1] == "single" || args[i + 1] == "cluster" ||

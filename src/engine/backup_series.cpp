@@ -51,7 +51,8 @@ Result<SeriesRun> SeriesRun::Start(const std::string& dir) {
 Status SeriesRun::PublishLatest() const {
   const std::string temp = dir_ + "/." + kLatestName + ".tmp." + std::to_string(::getpid());
   ::unlink(temp.c_str());
-  if (::symlink(name_.c_str(), temp.c_str()) != 0) return Status::FromErrno(errno, "create " + temp);
+  if (::symlink(name_.c_str(), temp.c_str()) != 0)
+    return Status::FromErrno(errno, "create " + temp);
   if (::rename(temp.c_str(), (dir_ + "/" + kLatestName).c_str()) != 0) {
     Status failed = Status::FromErrno(errno, "rename " + temp + " to " + kLatestName);
     ::unlink(temp.c_str());

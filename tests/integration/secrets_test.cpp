@@ -2,9 +2,11 @@
 // output, in any file of the backup directory, or on the command line of a child process.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -161,6 +163,39 @@ TEST_F(SecretsTest, WrongPasswordIsNotEchoed) {
   EXPECT_EQ(r.exit_code, 6) << r.Describe();
   EXPECT_TRUE(ContainsNoCase(r.err, "authentication failed")) << r.Describe();
   ExpectNoSecret(wrong, dir, r, children);
+}
+
+// A target's password from the configuration file (mode 0600), and from a passfile it names.
+TEST_F(SecretsTest, PasswordInConfigFileIsNeverWritten) {
+  const std::string db = SmallDb("db");
+  DropAtEnd drop(*pg_, {db});
+  TempDir tmp;
+  const std::string config = tmp.file("dbbackup.conf");
+  const std::string passfile = tmp.file("pgpass");
+  const std::string target = "[defaults]\nhost = 127.0.0.1\nport = " + std::to_string(pg_->port()) +
+                             "\nusername = " + kRole + "\ndbname = " + db + "\n";
+  std::ofstream(config) << target + "[t]\ndir = " + tmp.file("t") + "\npassword = " + kPassword +
+                               "\n[p]\ndir = " + tmp.file("p") + "\npassfile = " + passfile + "\n";
+  std::ofstream(passfile) << "127.0.0.1:*:*:" << kRole << ":" << kPassword << "\n";
+  ::chmod(passfile.c_str(), 0600);
+
+  // Others may read the file: refused, without a word of the password.
+  ::chmod(config.c_str(), 0640);
+  ProcessResult refused = RunDbb({"--config", config, "backup", "--target", "t"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.Describe();
+  EXPECT_NE(refused.err.find("holds a password (line 8) but its mode 0640 lets others read it"),
+            std::string::npos)
+      << refused.err;
+  ExpectNoSecret(kPassword, "", refused, {});
+
+  ::chmod(config.c_str(), 0600);
+  for (const char* name : {"t", "p"}) {
+    std::set<std::string> children;
+    ProcessResult r =
+        RunWatched({"-v", "--config", config, "backup", "--target", name}, {}, &children);
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.Describe();
+    ExpectNoSecret(kPassword, tmp.file(name) + "/latest", r, children);
+  }
 }
 
 }  // namespace
