@@ -41,11 +41,19 @@ bool IsName(const std::string& s, const char* extra) {
   });
 }
 
-std::string Unquote(const std::string& value) {
-  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-    return value.substr(1, value.size() - 2);
+// A value: "quoted" as it is, else up to a comment after white space (`jobs = 4  # why`).
+std::string ValueOf(const std::string& text) {
+  const std::string v = Trim(text);
+  if (v.size() >= 2 && v.front() == '"') {
+    const size_t close = v.find('"', 1);
+    if (close != std::string::npos) return v.substr(1, close - 1);
   }
-  return value;
+  for (size_t i = 1; i < v.size(); ++i) {
+    if ((v[i] == '#' || v[i] == ';') && (v[i - 1] == ' ' || v[i - 1] == '\t')) {
+      return Trim(v.substr(0, i));
+    }
+  }
+  return v;
 }
 
 using Sections = std::map<std::string, std::map<std::string, std::vector<ConfigValue>>>;
@@ -85,7 +93,7 @@ Result<Sections> ParseConfig(const std::string& text, const std::string& path, i
                          "a target's [NAME]");
     }
     if (key == "password" && *password_line == 0) *password_line = line;
-    (*section)[key].push_back({.value = Unquote(Trim(s.substr(eq + 1))), .where = where});
+    (*section)[key].push_back({.value = ValueOf(s.substr(eq + 1)), .where = where});
   }
   return sections;
 }

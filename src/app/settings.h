@@ -8,7 +8,8 @@
 //
 // The configuration file (/etc/dbbackup/dbbackup.conf, or --config FILE) is INI:
 //
-//   # a comment (# or ; at the start of a line only: values may hold them)
+//   # a comment: # or ; at the start of a line, or after white space in a value
+//   # ("a quoted value" keeps them: password = "pa #ss")
 //   [defaults]          applies to every target
 //   jobs = 4
 //   [prod]              a target: dbbackup backup --target prod

@@ -75,8 +75,9 @@ TEST_F(SettingsTest, EnvironmentNames) {
 }
 
 TEST_F(SettingsTest, Precedence) {
-  const std::string path =
-      Config("[defaults]\njobs = 3\ncompress-engine = zstd\n[t]\njobs = 4\nforce = true\n");
+  const std::string path = Config(
+      "[defaults]\njobs = 3\ncompress-engine = zstd  # why\n[t]\njobs = 4 ; more\n"
+      "force = true\n");
   {
     Cli cli;  // the target's section over [defaults]; [defaults] over the built-in default
     EXPECT_EQ(cli.Run({"--config", path, "backup", "single", "--target", "t"}), "");
@@ -157,11 +158,11 @@ TEST_F(SettingsTest, ListsAndOtherCommandsKeys) {
 }
 
 TEST_F(SettingsTest, PasswordOnlyInAPrivateFile) {
-  const std::string path = Config("[t]\npassword = Secret-1\npassfile = /etc/x.pgpass\n");
+  const std::string path = Config("[t]\npassword = \"Secret-1 #x\"\npassfile = /etc/x.pgpass\n");
   {
     Cli cli;
     EXPECT_EQ(cli.Run({"--config", path, "backup", "single", "--target", "t"}), "");
-    EXPECT_EQ(cli.conn.password, "Secret-1");
+    EXPECT_EQ(cli.conn.password, "Secret-1 #x");
     EXPECT_EQ(cli.conn.passfile, "/etc/x.pgpass");
   }
   ::chmod(path.c_str(), 0640);
