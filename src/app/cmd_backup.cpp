@@ -142,10 +142,15 @@ Status ApplySettings(CLI::App* cmd, BackupFlags& b) {
 
 // Where a run writes: --dir itself, or for a --target a new time-stamped directory under it (the
 // target's lock held in *series until the run ends).
-Result<std::string> BackupDir(const BackupFlags& b, std::optional<engine::SeriesRun>* series) {
+// With --resume, the newest interrupted backup of the target is completed instead.
+Result<std::string> BackupDir(const BackupFlags& b, bool cluster,
+                              std::optional<engine::SeriesRun>* series) {
   if (b.target.empty()) return TrimSlashes(b.dir);
   auto run = engine::SeriesRun::Start(TrimSlashes(b.dir));
   if (!run.ok()) return run.status();
+  if (b.resume && run->ResumeNewestInterrupted(cluster)) {
+    log::Info("resuming the interrupted backup " + run->backup_dir());
+  }
   series->emplace(std::move(run.value()));
   return (*series)->backup_dir();
 }
@@ -181,7 +186,7 @@ int RunBackupSingle(CLI::App* app, SingleFlags& f) {
   auto filter = ToRelationFilter(f.selection);
   if (!filter.ok()) return ReportFailure(cmd, filter.status(), 0);
   std::optional<engine::SeriesRun> series;
-  auto backup_dir = BackupDir(b, &series);
+  auto backup_dir = BackupDir(b, /*cluster=*/false, &series);
   if (!backup_dir.ok()) return ReportFailure(cmd, backup_dir.status(), 0);
 
   StopSource stop;
@@ -253,7 +258,7 @@ int RunBackupCluster(CLI::App* app, ClusterFlags& f) {
     exclude.push_back(std::move(pattern.value()));
   }
   std::optional<engine::SeriesRun> series;
-  auto backup_dir = BackupDir(f.backup, &series);
+  auto backup_dir = BackupDir(f.backup, /*cluster=*/true, &series);
   if (!backup_dir.ok()) return ReportFailure(cmd, backup_dir.status(), 0);
 
   StopSource stop;
@@ -333,7 +338,8 @@ void AddBackupFlags(CLI::App* cmd, BackupFlags* flags) {
                 "finished that still match its journal are kept, the rest is copied in a new "
                 "snapshot (the manifest then says the backup is not one point in time and which "
                 "files came from which snapshot). Same options as the first run; without an "
-                "interrupted backup in --dir, a new backup is made");
+                "interrupted backup in --dir, a new backup is made. With --target: the target's "
+                "newest interrupted backup");
   cmd->add_flag("--force", flags->force,
                 "start even when the estimated size (relation sizes, half of it once "
                 "compressed) is more than the free space at --dir");

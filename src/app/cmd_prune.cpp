@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "app/exit_codes.h"
+#include "app/settings.h"
 #include "common/log.h"
 #include "common/units.h"
 #include "engine/prune.h"
@@ -30,6 +31,7 @@ struct PruneFlags {
   std::string grace = "24h";
   bool dry_run = false;
   bool json = false;
+  std::string target;
 };
 
 // What became of one entry.
@@ -249,8 +251,15 @@ std::vector<Outcome> Apply(const PruneFlags& f, const engine::BackupScan& scan,
   return outcomes;
 }
 
-int RunPrune(PruneFlags& f) {
+int RunPrune(CLI::App* cmd, PruneFlags& f) {
+  auto target = ApplyTarget(f.target, cmd);
+  if (!target.ok()) return ReportFailure(kCmd, target.status(), 0);
   if (f.dir.empty()) return ReportFailure(kCmd, Usage("give --dir DIR (or --target NAME)"), 0);
+  // A scheduled prune after each backup: a target without retention keeps everything.
+  if (target.value() && f.keep_last.empty() && f.keep_days.empty()) {
+    log::Info("target " + f.target + " sets neither keep-last nor keep-days: nothing to prune");
+    return kExitOk;
+  }
   auto policy = ToPolicy(f);
   if (!policy.ok()) return ReportFailure(kCmd, policy.status(), 0);
   auto scan = engine::ScanBackups(f.dir);
@@ -287,7 +296,7 @@ void AddPruneCommand(CLI::App& app, int* exit_code) {
       ->type_name("N");
   cmd->add_option("--keep-days", flags->keep_days,
                   "keep the complete backups that started less than D days ago (1.5 allowed); "
-                  "with --keep-last, a backup either keeps is kept")
+                  "with --keep-last too, a backup is kept when either keeps it")
       ->type_name("D");
   cmd->add_option("--grace", flags->grace,
                   "keep an incomplete backup (no manifest, a journal) until nothing in it was "
@@ -296,7 +305,8 @@ void AddPruneCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_flag("--dry-run", flags->dry_run, "show what would be deleted, delete nothing");
   cmd->add_flag("--json", flags->json, "print the decisions as one JSON object");
-  cmd->callback([flags, exit_code] { *exit_code = RunPrune(*flags); });
+  AddTargetFlag(cmd, &flags->target);
+  cmd->callback([cmd, flags, exit_code] { *exit_code = RunPrune(cmd, *flags); });
 }
 
 }  // namespace dbb::app

@@ -6,8 +6,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
+#include "engine/prune.h"
 #include "io/small_file.h"
 
 namespace dbb::engine {
@@ -31,7 +34,14 @@ Result<SeriesRun> SeriesRun::Start(const std::string& dir) {
   DBB_RETURN_IF_ERROR(io::MakeDirs(dir));
   io::UniqueFd fd = OpenDir(dir);
   if (fd.get() < 0) return Status::FromErrno(errno, "open the target directory " + dir);
-  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+  // `prune` takes the lock for a moment to see whether a run holds it: a few tries over a second.
+  int locked = -1;
+  for (int tries = 0;
+       tries < 20 && (locked = ::flock(fd.get(), LOCK_EX | LOCK_NB)) != 0 && errno == EWOULDBLOCK;
+       ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (locked != 0) {
     if (errno == EWOULDBLOCK) {
       return Status(StatusCode::kRefused,
                     "another backup of this target is running in " + dir +
@@ -46,6 +56,20 @@ Result<SeriesRun> SeriesRun::Start(const std::string& dir) {
     name = stamp + "-" + std::to_string(n);
   }
   return SeriesRun(std::move(fd), dir, name);
+}
+
+bool SeriesRun::ResumeNewestInterrupted(bool cluster) {
+  auto scan = ScanBackups(dir_);
+  if (!scan.ok()) return false;
+  const ScannedBackup* newest = nullptr;
+  for (const ScannedBackup& b : scan->backups) {
+    if (b.state != BackupState::kIncomplete || (b.kind == BackupKind::kCluster) != cluster)
+      continue;
+    if (newest == nullptr || b.time_s > newest->time_s) newest = &b;
+  }
+  if (newest == nullptr) return false;
+  name_ = newest->name;
+  return true;
 }
 
 Status SeriesRun::PublishLatest() const {

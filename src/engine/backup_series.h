@@ -24,6 +24,10 @@ class SeriesRun {
   // time stamp of now (with -2, -3 ... when taken). kRefused when another run holds the lock.
   static Result<SeriesRun> Start(const std::string& dir);
 
+  // With --resume: this run completes the newest interrupted backup of `kind` in DIR (one with a
+  // journal and no manifest) instead of starting a new one; false when there is none.
+  bool ResumeNewestInterrupted(bool cluster);
+
   const std::string& dir() const { return dir_; }
   std::string backup_dir() const { return dir_ + "/" + name_; }
 

@@ -108,7 +108,7 @@ void ClassifyContents(ScannedBackup* b) {
     return;
   }
   b->state = BackupState::kNotABackup;
-  b->problem = "no manifest.json, cluster.json or journal: not a backup";
+  b->problem = "no manifest.json, cluster.json or journal";
 }
 
 // The entry `name` of `dir`; nullopt for what is neither a directory nor a symbolic link (plain
@@ -119,7 +119,7 @@ std::optional<ScannedBackup> Classify(const std::string& dir, const std::string&
   struct stat st {};
   if (::lstat(b.path.c_str(), &st) != 0) return std::nullopt;
   if (S_ISLNK(st.st_mode)) {
-    b.problem = "symbolic link: never followed";
+    b.problem = "a symbolic link";
     return b;
   }
   if (!S_ISDIR(st.st_mode)) return std::nullopt;
@@ -200,7 +200,7 @@ PruneDecision JudgeIncomplete(const ScannedBackup& b, const RetentionPolicy& p, 
 // Damaged and not-a-backup entries: never deleted, whatever the policy.
 PruneDecision Untouchable(const ScannedBackup& b) {
   if (b.state == BackupState::kDamaged) return Keep("damaged: " + b.problem + ": never deleted");
-  return Keep(b.problem + ": never touched");
+  return Keep("not a backup (" + b.problem + "): never touched");
 }
 
 // Complete backups, newest first (a tie in started_at broken by name, for a stable order).

@@ -104,10 +104,11 @@ TEST(PruneCli, RealRunDeletesExactlyWhatTheDryRunListed) {
   const CommandResult dry = Prune("--dir " + tmp.path() + " --keep-days 2.5 --dry-run --json");
   ASSERT_EQ(dry.exit_code, 0) << dry.output;
   std::set<std::string> listed;
-  for (const auto& b : nlohmann::json::parse(dry.output)["backups"]) {
+  const nlohmann::json plan = nlohmann::json::parse(dry.output);
+  for (const auto& b : plan["backups"]) {
     if (b["delete"].get<bool>()) listed.insert(b["name"].get<std::string>());
   }
-  EXPECT_EQ(listed, (std::set<std::string>{"b3", "b4", "stale"}));
+  EXPECT_EQ(listed, (std::set<std::string>{"b3", "b4", "stale"})) << dry.output;
 
   const CommandResult r = Prune("--dir " + tmp.path() + " --keep-days 2.5");
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -137,9 +138,13 @@ TEST(PruneCli, JsonHoldsEveryDecision) {
   for (const auto& b : j["backups"]) {
     const std::string name = b["name"];
     EXPECT_EQ(b["deleted"], name == "b3" || name == "stale") << name;
-    if (name == "b4") EXPECT_EQ(b["reason"], "pointed to by latest");
-    if (name == "notes") EXPECT_TRUE(b["kind"].is_null());
-    if (name == "b1") EXPECT_EQ(b["state"], "complete");
+    if (name == "b4") {
+      EXPECT_EQ(b["reason"], "pointed to by latest");
+    } else if (name == "notes") {
+      EXPECT_TRUE(b["kind"].is_null());
+    } else if (name == "b1") {
+      EXPECT_EQ(b["state"], "complete");
+    }
   }
   EXPECT_EQ(j["summary"]["deleted"], 2);
   EXPECT_EQ(j["summary"]["failed"], 0);

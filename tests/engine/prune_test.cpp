@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -174,13 +175,13 @@ TEST(PrunePlan, DamagedAndForeignEntriesAreNeverDeleted) {
   ScannedBackup damaged = Entry("damaged", BackupState::kDamaged, kNow - 100 * kDay);
   damaged.problem = "/b/damaged/manifest.json: checksum mismatch";
   ScannedBackup foreign = Entry("notes", BackupState::kNotABackup, kNow - 100 * kDay);
-  foreign.problem = "no manifest.json, cluster.json or journal: not a backup";
+  foreign.problem = "no manifest.json, cluster.json or journal";
   const Planned p = Plan({Complete("c", 1), Complete("c2", 2), damaged, foreign}, KeepLast(1));
   EXPECT_EQ(p.Deleted(), (std::set<std::string>{"c2"}));
   EXPECT_EQ(p.Of("damaged").reason,
             "damaged: /b/damaged/manifest.json: checksum mismatch: never deleted");
   EXPECT_EQ(p.Of("notes").reason,
-            "no manifest.json, cluster.json or journal: not a backup: never touched");
+            "not a backup (no manifest.json, cluster.json or journal): never touched");
 }
 
 TEST(PrunePlan, WithoutAnyCompleteBackupNothingIsDeleted) {
@@ -305,7 +306,8 @@ TEST(PruneScan, ClassifiesEveryEntryByWhatItHolds) {
   EXPECT_EQ(single.kind, BackupKind::kSingle);
   EXPECT_EQ(single.path, d + "/single");
   EXPECT_EQ(ParseUtcTime(single.started_at), single.time_s);
-  EXPECT_NEAR(single.time_s, Now() - 2 * kDay, 5) << "the manifest's time, not the mtimes";
+  EXPECT_LE(std::abs(single.time_s - (Now() - 2 * kDay)), 5)
+      << "the manifest's time, not the mtimes";
   EXPECT_GT(single.bytes, 1000u);
   EXPECT_EQ(Find(*scan, "cluster").state, BackupState::kComplete);
   EXPECT_EQ(Find(*scan, "cluster").kind, BackupKind::kCluster);
@@ -313,14 +315,14 @@ TEST(PruneScan, ClassifiesEveryEntryByWhatItHolds) {
   const ScannedBackup& inc = Find(*scan, "inc-single");
   EXPECT_EQ(inc.state, BackupState::kIncomplete);
   EXPECT_EQ(inc.kind, BackupKind::kSingle);
-  EXPECT_NEAR(inc.time_s, Now() - 600, 5) << "the last activity";
+  EXPECT_LE(std::abs(inc.time_s - (Now() - 600)), 5) << "the last activity";
   EXPECT_EQ(inc.bytes, 500u + 15u);
   EXPECT_EQ(Find(*scan, "inc-cluster").kind, BackupKind::kCluster);
   EXPECT_EQ(Find(*scan, "damaged").state, BackupState::kDamaged);
   EXPECT_NE(Find(*scan, "damaged").problem.find("manifest.json"), std::string::npos);
   EXPECT_EQ(Find(*scan, "photos").state, BackupState::kNotABackup);
   EXPECT_EQ(Find(*scan, "latest").state, BackupState::kNotABackup);
-  EXPECT_EQ(Find(*scan, "latest").problem, "symbolic link: never followed");
+  EXPECT_EQ(Find(*scan, "latest").problem, "a symbolic link");
 }
 
 TEST(PruneScan, TheLastActivityIsTheNewestMtimeAnywhereInTheTree) {
@@ -331,7 +333,7 @@ TEST(PruneScan, TheLastActivityIsTheNewestMtimeAnywhereInTheTree) {
             0);
   auto scan = ScanBackups(tmp.path());
   ASSERT_TRUE(scan.ok());
-  EXPECT_NEAR(Find(*scan, "i").time_s, Now() - 60, 5);
+  EXPECT_LE(std::abs(Find(*scan, "i").time_s - (Now() - 60)), 5);
 }
 
 TEST(PruneScan, RefusesABackupAndAMissingDirectory) {
@@ -370,7 +372,9 @@ TEST(PruneRemove, RemovesExactlyWhatThePlanDeletes) {
   EXPECT_EQ(scan->latest, "b4");
   const std::vector<PruneDecision> plan = PlanPrune(*scan, KeepLast(2), Now());
   for (size_t i = 0; i < plan.size(); ++i) {
-    if (plan[i].remove) ASSERT_TRUE(RemoveBackup(scan->backups[i]).ok()) << scan->backups[i].name;
+    if (plan[i].remove) {
+      ASSERT_TRUE(RemoveBackup(scan->backups[i]).ok()) << scan->backups[i].name;
+    }
   }
   EXPECT_EQ(Entries(d), (std::set<std::string>{"b1", "b2", "b4", "p35", "running", "damaged",
                                                "other", "latest"}));
@@ -397,12 +401,12 @@ TEST(PruneRemove, TheManifestGoesFirst) {
 TEST(PruneRemove, NeverFollowsSymbolicLinksOutOfTheBackup) {
   TempDir tmp;
   TempDir outside;
-  WriteFile(outside.file("precious/keep.txt"), "keep me");
+  WriteFile(outside.file("precious/keep.txt"), std::string(100000, 'k'));
   MakeSingle(tmp.file("s"), 3);
   fs::create_directory_symlink(outside.file("precious"), tmp.file("s/link"));
   auto scan = ScanBackups(tmp.path());
   ASSERT_TRUE(scan.ok());
-  EXPECT_LT(Find(*scan, "s").bytes, 2000u) << "the link's target is not counted";
+  EXPECT_LT(Find(*scan, "s").bytes, 10000u) << "the link's target is not counted";
   ASSERT_TRUE(RemoveBackup(Find(*scan, "s")).ok());
   EXPECT_FALSE(fs::exists(tmp.file("s")));
   EXPECT_TRUE(fs::exists(outside.file("precious/keep.txt")));

@@ -133,6 +133,30 @@ TEST_F(TargetTest, TimeStampedDirectoriesAndLatest) {
   EXPECT_EQ(restore.exit_code, 0) << restore.Describe();
 }
 
+TEST_F(TargetTest, PruneTakesTheTargetsRetention) {
+  const std::string config = WriteConfig("");
+  ASSERT_EQ(RunTarget({}).exit_code, 0);
+  ASSERT_EQ(RunTarget({}).exit_code, 0);
+  ASSERT_EQ(RunTarget({}).exit_code, 0);
+  // No retention in the target: a no-op, as the scheduled prune after each backup.
+  ProcessResult none = RunDbb({"--config", config, "prune", "--target", "t"});
+  EXPECT_EQ(none.exit_code, 0) << none.Describe();
+  EXPECT_NE(none.err.find("target t sets neither keep-last nor keep-days"), std::string::npos)
+      << none.err;
+  EXPECT_EQ(Backups().size(), 3u);
+
+  WriteConfig("keep-last = 2\n");
+  ProcessResult dry = RunDbb({"--config", config, "prune", "--target", "t", "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.Describe();
+  EXPECT_EQ(Backups().size(), 3u);
+  const std::vector<std::string> before = Backups();
+  // The flag over the file.
+  ProcessResult pruned = RunDbb({"--config", config, "prune", "--target", "t", "--keep-last", "1"});
+  EXPECT_EQ(pruned.exit_code, 0) << pruned.Describe();
+  EXPECT_EQ(Backups(), std::vector<std::string>{before[2]});
+  EXPECT_EQ(Latest(), before[2]);
+}
+
 TEST_F(TargetTest, OneRunAtATimePerTarget) {
   WriteConfig("");
   fs::create_directories(series_);
