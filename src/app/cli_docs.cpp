@@ -41,7 +41,7 @@ std::vector<Command> Commands(const CLI::App& root) {
   return commands;
 }
 
-bool IsFlag(const CLI::Option& o) { return o.get_type_size() == 0; }
+bool IsFlag(const CLI::Option& o) { return o.get_expected_max() == 0; }
 bool IsRepeatable(const CLI::Option& o) { return !IsFlag(o) && o.get_expected_max() > 1; }
 
 // The named options of `app`; with_help: its --help too (the man page lists that once, globally).
@@ -153,7 +153,7 @@ std::string DescriptionParagraphs(const std::string& description) {
   while (start <= description.size()) {
     size_t end = description.find("\n\n", start);
     if (end == std::string::npos) end = description.size();
-    const std::string paragraph = Roff(description.substr(start, end - start));
+    const std::string paragraph = Sentence(description.substr(start, end - start));
     if (!paragraph.empty() && !paragraph.starts_with("Exit codes:")) lines.push_back(paragraph);
     start = end + 2;
   }
@@ -242,8 +242,9 @@ std::string Header(const std::string& program, const CLI::App& root) {
   std::string summary = root.get_description();
   if (summary.starts_with(program + ": ")) summary.erase(0, program.size() + 2);
   summary = summary.substr(0, summary.find_first_of(",.\n"));
-  return ".TH " + Roff(upper) + " 1 \"\" \"" + Roff(program) + "\" \"User Commands\"\n.SH NAME\n" +
-         Roff(program) + " \\- " + Roff(summary) + "\n";
+  return ".TH " + Roff(upper) + " 1 \"\" \"" + Roff(program) + "\" \"User Commands\"\n" +
+         // Ragged right, no hyphenation: option names, variables and paths stay whole.
+         ".ad l\n.nh\n.SH NAME\n" + Roff(program) + " \\- " + Roff(summary) + "\n";
 }
 
 std::string Synopsis(const std::string& program, const std::vector<Command>& commands) {
@@ -307,9 +308,7 @@ with \fB\-\-target\fR \fINAME\fR (\fBdbbackup backup \-\-target\fR \fINAME\fR ba
 \fBdbbackup@\fR\fINAME\fR\fB.service\fR does).
 .PP
 The keys are the long option names of \fBbackup single\fR, \fBbackup cluster\fR and
-\fBprune\fR, without the leading \fB\-\-\fR:
-@KEYS@.
-And:
+\fBprune\fR, without the leading \fB\-\-\fR: @KEYS@. And:
 .TP
 .B kind
 \fBsingle\fR (one database) or \fBcluster\fR (the whole server): the backup the target makes.
@@ -577,7 +576,7 @@ constexpr std::string_view kCompletionLogic = R"sh(
   if [[ $cur == = ]]; then
     opt=$prev
     cur=''
-  elif [[ $prev == = && COMP_CWORD -gt 1 ]]; then
+  elif [[ $prev == = ]] && ((COMP_CWORD > 1)); then
     opt=${COMP_WORDS[COMP_CWORD - 2]-}
   else
     opt=$prev
@@ -591,7 +590,8 @@ constexpr std::string_view kCompletionLogic = R"sh(
   fi
   if [[ $cur == -* ]]; then
     while IFS= read -r p; do words+=" $(@F@_options "$p")"; done < <(@F@_chain "$path")
-    mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
+    # -h and --help of each command, once.
+    mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur" | sort -u)
     return
   fi
   words=$(@F@_commands "$path")

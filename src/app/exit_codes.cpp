@@ -29,8 +29,8 @@ constexpr std::array<ExitCodeDoc, 9> kExitCodeDocs{{
      "Refused: the destination is not safe to write (backup directory or target database not "
      "empty, or not writable), or tune --apply without root; nothing was changed."},
     {kExitInterrupted, "interrupted by SIGINT",
-     "Interrupted by SIGINT (128 + 2): no manifest is written, the backup is not complete; "
-     "backup --resume completes it."},
+     "Interrupted by SIGINT (128 + 2). An interrupted backup has no manifest, so it is never "
+     "taken for a complete one; backup --resume completes it."},
     {128 + SIGTERM, "stopped by SIGTERM",
      "Stopped by SIGTERM (128 + 15), e.g. by systemctl stop: as for 130."},
 }};

@@ -58,11 +58,8 @@ int Main(int argc, char** argv) {
   RaiseSoftLimits();
   CLI::App app{
       "dbbackup: PostgreSQL logical backup and restore at the speed of the server and the disk,\n"
-      "in memory that does not grow with the database.\n\n"
-      "Exit codes: 0 ok, 1 failed (tune --check: could not check), 2 usage error, 3 partial\n"
-      "(cluster), 4 verify or tune --check found problems, 6 cannot connect (server,\n"
-      "authentication, database), 7 refused (backup dir or target database not empty or not\n"
-      "writable; tune --apply without root), 130/143 interrupted by SIGINT/SIGTERM.",
+      "in memory that does not grow with the database.\n\n" +
+          ExitCodesHelp(),
       "dbbackup"};
   app.set_version_flag("--version", VersionText());
   bool verbose = false;

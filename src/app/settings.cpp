@@ -240,6 +240,7 @@ void AddConfigFlag(CLI::App& root) {
   root.add_option("--config", g_config_path,
                   "the configuration file that --target NAME reads (INI: [defaults] and a "
                   "[NAME] section per target)")
+      ->type_name("FILE")
       ->capture_default_str();
 }
 
@@ -247,7 +248,8 @@ void AddTargetFlag(CLI::App* cmd, std::string* target) {
   cmd->add_option("--target", *target,
                   "take the options the command line and DBBACKUP_* variables leave out from "
                   "the target NAME of the configuration file (--config): its [NAME] section, "
-                  "then [defaults]");
+                  "then [defaults]")
+      ->type_name("NAME");
 }
 
 Result<bool> ApplyTarget(const std::string& name, CLI::App* cmd, pg::ConnParams* conn) {

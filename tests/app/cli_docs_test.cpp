@@ -94,8 +94,8 @@ bool Contains(const std::string& text, const std::string& part) {
 
 // Lines roff reads as requests must be the ones the renderer means to write.
 void ExpectOnlyKnownRequests(const std::string& page) {
-  const std::set<std::string> known{".TH", ".SH", ".SS", ".TP", ".PP", ".B", ".I",
-                                    ".BR", ".nf", ".fi", ".EX", ".EE", ".in"};
+  const std::set<std::string> known{".TH", ".SH", ".SS", ".TP", ".PP", ".B",  ".I", ".BR",
+                                    ".nf", ".fi", ".EX", ".EE", ".in", ".ad", ".nh"};
   std::istringstream lines(page);
   for (std::string line; std::getline(lines, line);) {
     if (line.empty()) ADD_FAILURE() << "blank line in the page";
@@ -111,7 +111,7 @@ TEST(CliDocs, ManPageHasEveryVisibleCommandAndOption) {
   EXPECT_TRUE(Contains(page, ".SH NAME\ntool \\- moves data around\n"));
   EXPECT_TRUE(Contains(page, "\\fBtool store put\\fR [\\fIoptions\\fR] \\fIFILE\\fR\n"));
   EXPECT_TRUE(Contains(page,
-                       ".SS \"tool store\"\nStore things\n.PP\nCommands: \\fBput\\fR, "
+                       ".SS \"tool store\"\nStore things.\n.PP\nCommands: \\fBput\\fR, "
                        "\\fBget\\fR.\n"));
   EXPECT_TRUE(Contains(page, ".SS \"tool store put\"\n"));
   EXPECT_TRUE(Contains(page, ".SS \"tool store get\"\n"));
@@ -201,7 +201,8 @@ void ParseHelp(const std::string& help, Words* commands, Words* options) {
   std::string section;
   for (std::string line; std::getline(lines, line);) {
     if (!line.empty() && line[0] != ' ') section = line;
-    if (!line.starts_with("  ")) continue;
+    // An option's description too long for its column continues on the next line, indented.
+    if (!line.starts_with("  ") || line.starts_with("   ")) continue;
     std::istringstream words(line);
     std::string first;
     words >> first;
