@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "app/exit_codes.h"
+#include "app/settings.h"
 
 namespace dbb::app {
 namespace {
@@ -196,8 +197,8 @@ std::string OptionBody(const CLI::Option& o) {
     sentences.push_back("Default: " + Bold(o.get_default_str()) + ".");
   }
   if (o.get_required()) sentences.push_back("Required.");
-  if (!o.get_envname().empty()) {
-    sentences.push_back("Environment: " + Bold(o.get_envname()) + ".");
+  if (const std::string env = EnvNameFor(o); !env.empty()) {
+    sentences.push_back("Environment: " + Bold(env) + ".");
   }
   if (!o.get_needs().empty()) sentences.push_back("Only with " + NameList(o.get_needs()) + ".");
   if (!o.get_excludes().empty()) {

@@ -188,15 +188,22 @@ std::string EnvNameOf(const std::string& long_name) {
   return name;
 }
 
+std::string EnvNameFor(const CLI::Option& opt) {
+  const std::vector<std::string>& names = opt.get_lnames();
+  if (names.empty() || names[0] == "help" || names[0] == "version") return "";
+  return EnvNameOf(names[0]);
+}
+
+// A command's options get their variables when it is invoked (CLI11 calls the preparse callback
+// then): CLI11 converts and checks every option that has a value, so a variable meant for one
+// command's option must not reach another command's.
 void BindEnvironment(CLI::App& app) {
   for (CLI::Option* opt : app.get_options()) {
-    if (opt->get_lnames().empty() || opt->get_lnames()[0] == "help" ||
-        opt->get_lnames()[0] == "version") {
-      continue;
-    }
-    opt->envname(EnvNameOf(opt->get_lnames()[0]));
+    if (const std::string name = EnvNameFor(*opt); !name.empty()) opt->envname(name);
   }
-  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) BindEnvironment(*sub);
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    sub->preparse_callback([sub](size_t) { BindEnvironment(*sub); });
+  }
 }
 
 bool Target::cluster() const {

@@ -39,7 +39,11 @@ inline constexpr const char* kDefaultConfigPath = "/etc/dbbackup/dbbackup.conf";
 // "DBBACKUP_COMPRESS_ENGINE" for "compress-engine".
 std::string EnvNameOf(const std::string& long_name);
 
-// Gives every long option of `app` and its subcommands its DBBACKUP_* variable.
+// The variable of an option with a long name ("" for --help, --version and positionals).
+std::string EnvNameFor(const CLI::Option& opt);
+
+// Gives every long option of `app`, and of each subcommand once it is invoked, its DBBACKUP_*
+// variable.
 void BindEnvironment(CLI::App& app);
 
 struct ConfigValue {

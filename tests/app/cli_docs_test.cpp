@@ -115,17 +115,19 @@ TEST(CliDocs, ManPageHasEveryVisibleCommandAndOption) {
                        "\\fBget\\fR.\n"));
   EXPECT_TRUE(Contains(page, ".SS \"tool store put\"\n"));
   EXPECT_TRUE(Contains(page, ".SS \"tool store get\"\n"));
-  EXPECT_TRUE(Contains(page, ".TP\n\\fB\\-v\\fR, \\fB\\-\\-verbose\\fR\nsay more.\n"));
+  EXPECT_TRUE(Contains(page,
+                       ".TP\n\\fB\\-v\\fR, \\fB\\-\\-verbose\\fR\nsay more. Environment: "
+                       "\\fBDBBACKUP_VERBOSE\\fR.\n"));
   EXPECT_TRUE(Contains(page,
                        ".TP\n\\fB\\-\\-mode\\fR \\fIfast|slow\\fR\nspeed. Default: "
-                       "\\fBfast\\fR.\n"));
+                       "\\fBfast\\fR. Environment: \\fBDBBACKUP_MODE\\fR.\n"));
   EXPECT_TRUE(Contains(page,
                        ".TP\n\\fB\\-l\\fR, \\fB\\-\\-level\\fR \\fIINT\\fR\nhow hard. "
-                       "Default: \\fB3\\fR.\n"));
+                       "Default: \\fB3\\fR. Environment: \\fBDBBACKUP_LEVEL\\fR.\n"));
   EXPECT_TRUE(Contains(page, "\\fB\\-\\-engine\\fR \\fIgz|zs\\fR\n"));
   EXPECT_TRUE(Contains(page, "\\fB\\-\\-format\\fR \\fIa|b|c\\fR\n"));
   EXPECT_TRUE(Contains(page, ".TP\n\\fIFILE\\fR\nwhat to store. Required.\n"));
-  EXPECT_TRUE(Contains(page, "nothing. Not with \\fB\\-\\-all\\fR.\n"));
+  EXPECT_TRUE(Contains(page, "Not with \\fB\\-\\-all\\fR.\n"));
   EXPECT_TRUE(Contains(page, ".TP\n.B 143\n"));
   // Hidden ones, the subcommands' --help (listed once, globally) and the exit codes of the
   // description (EXIT STATUS has them) are left out.

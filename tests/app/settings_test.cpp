@@ -38,7 +38,7 @@ struct Cli {
     CLI::App* cluster = backup->add_subcommand("cluster");
     cluster->add_option("--exclude-database", excluded);
     CLI::App* prune = app.add_subcommand("prune");
-    prune->add_option("--keep-last", keep_last);
+    prune->add_option("--keep-last", keep_last)->check(CLI::Range(1, 100));
     BindEnvironment(app);
   }
 
@@ -102,6 +102,16 @@ TEST_F(SettingsTest, Precedence) {
     EXPECT_EQ(cli.jobs, 5);
     EXPECT_EQ(cli.engine, "isal");
   }
+}
+
+// A variable is read for the command that runs only: one that another command's option would
+// refuse changes nothing here.
+TEST_F(SettingsTest, EnvironmentOfAnotherCommandIsNotRead) {
+  ::setenv("DBBACKUP_KEEP_LAST", "0", 1);
+  Cli cli;
+  EXPECT_EQ(cli.Run({"backup", "single"}), "");
+  EXPECT_EQ(cli.keep_last, 0);
+  ::unsetenv("DBBACKUP_KEEP_LAST");
 }
 
 TEST_F(SettingsTest, BackupWithoutSubcommandTakesTheTargetsKind) {
