@@ -64,11 +64,7 @@ arch=$(dpkg --print-architecture)
 pkgdir=$build/package
 deb=$pkgdir/dbbackup_${version}_${arch}.deb
 rm -f "$pkgdir"/*.deb
-# The man page and completion come from the dbbackup_docs target (cmake/Docs.cmake); cpack
-# builds `all` first, which includes it, but build it explicitly in case it is not there.
-if cmake --build "$build" --target help 2>/dev/null | grep -qw dbbackup_docs; then
-  cmake --build "$build" --target dbbackup_docs >/dev/null
-fi
+# cpack builds `all` first (the man page and completion included: dbbackup_docs, cmake/Docs.cmake).
 note "cpack -G DEB in $build"
 if ! (cd "$build" && cpack -G DEB >"$tmp/cpack.log" 2>&1); then
   cat "$tmp/cpack.log" >&2
