@@ -56,6 +56,9 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
+# A ctest timeout or Ctrl-C still runs cleanup (the exit trap), which removes the package.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 # --- build the package -------------------------------------------------------------------------
 version=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$build/CMakeCache.txt")

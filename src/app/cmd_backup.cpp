@@ -137,7 +137,9 @@ Status ApplySettings(CLI::App* cmd, BackupFlags& b) {
   if (!target.ok()) return target.status();
   if (!b.dir.empty()) return Status::Ok();
   return Status(StatusCode::kInvalidArgument,
-                "--dir is required: the backup directory (with --target, dir = in its section)");
+                b.target.empty() ? "--dir is required: the backup directory"
+                                 : "--dir is required: target " + b.target +
+                                       " sets no dir (the directory of its backups)");
 }
 
 // Where a run writes: --dir itself, or for a --target a new time-stamped directory under it (the
@@ -148,8 +150,10 @@ Result<std::string> BackupDir(const BackupFlags& b, bool cluster,
   if (b.target.empty()) return TrimSlashes(b.dir);
   auto run = engine::SeriesRun::Start(TrimSlashes(b.dir));
   if (!run.ok()) return run.status();
-  if (b.resume && run->ResumeNewestInterrupted(cluster)) {
-    log::Info("resuming the interrupted backup " + run->backup_dir());
+  if (b.resume) {
+    auto resumed = run->ResumeNewestInterrupted(cluster);
+    if (!resumed.ok()) return resumed.status();
+    if (resumed.value()) log::Info("resuming the interrupted backup " + run->backup_dir());
   }
   series->emplace(std::move(run.value()));
   return (*series)->backup_dir();
@@ -209,10 +213,9 @@ int RunBackupSingle(CLI::App* app, SingleFlags& f) {
   }
   const engine::Manifest& m = result->manifest;
   if (!log::IsQuiet()) PrintSummary(result.value(), dir);
-  return PublishLatest(cmd, series,
-                       FinishRun("backup", b.report,
-                                 {{.database = m.database, .success = true, .metrics = m.metrics}},
-                                 m.metrics, kExitOk));
+  return FinishRun("backup", b.report,
+                   {{.database = m.database, .success = true, .metrics = m.metrics}}, m.metrics,
+                   PublishLatest(cmd, series, kExitOk));
 }
 
 void PrintClusterSummary(const engine::ClusterBackupResult& r) {
@@ -293,9 +296,8 @@ int RunBackupCluster(CLI::App* app, ClusterFlags& f) {
                         .success = complete,
                         .metrics = complete ? d.metrics : FailedRunMetrics(d.duration_s)});
   }
-  return PublishLatest(cmd, series,
-                       FinishRun("backup", f.backup.report, outcomes, m.metrics,
-                                 m.partial() ? kExitPartial : kExitOk));
+  return FinishRun("backup", f.backup.report, outcomes, m.metrics,
+                   PublishLatest(cmd, series, m.partial() ? kExitPartial : kExitOk));
 }
 
 // The flags both commands take.

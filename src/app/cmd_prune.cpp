@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -14,6 +15,7 @@
 #include "app/settings.h"
 #include "common/log.h"
 #include "common/units.h"
+#include "engine/backup_series.h"
 #include "engine/prune.h"
 
 namespace dbb::app {
@@ -262,8 +264,12 @@ int RunPrune(CLI::App* cmd, PruneFlags& f) {
   }
   auto policy = ToPolicy(f);
   if (!policy.ok()) return ReportFailure(kCmd, policy.status(), 0);
+  // Held through the scan and the deletions: no target run starts, or resumes what is being
+  // deleted, meanwhile. Held by a run: its backup (any incomplete one) is left alone.
+  auto lock = engine::SeriesLock::Acquire(f.dir, std::chrono::milliseconds(0));
   auto scan = engine::ScanBackups(f.dir);
   if (!scan.ok()) return ReportFailure(kCmd, scan.status(), 0);
+  scan->run_active = !lock.ok() && lock.status().code() == StatusCode::kRefused;
   const engine::BackupScan& s = scan.value();
   if (!f.json) {
     std::printf("prune %s: %s%s\n", s.dir.c_str(), DescribePolicy(policy.value()).c_str(),

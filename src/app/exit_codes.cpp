@@ -24,10 +24,11 @@ constexpr std::array<ExitCodeDoc, 9> kExitCodeDocs{{
      "Cannot connect: server unreachable, authentication failed or no such database; or a "
      "connection was lost (the coordinator, or a data connection after its retries)."},
     {kExitRefused,
-     "refused (backup dir or target database not empty or not writable; tune --apply without "
-     "root)",
+     "refused (backup dir or target database not empty or not writable; a backup of the "
+     "--target running; tune --apply without root)",
      "Refused: the destination is not safe to write (backup directory or target database not "
-     "empty, or not writable), or tune --apply without root; nothing was changed."},
+     "empty, or not writable), another backup or prune of the same --target holds its lock, a "
+     "prune --dir that is itself a backup, or tune --apply without root; nothing was changed."},
     {kExitInterrupted, "interrupted by SIGINT",
      "Interrupted by SIGINT (128 + 2). An interrupted backup has no manifest, so it is never "
      "taken for a complete one; backup --resume completes it."},

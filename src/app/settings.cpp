@@ -102,7 +102,8 @@ Result<Sections> ParseConfig(const std::string& text, const std::string& path, i
 // ~/.pgpass that others can.
 Status CheckPrivate(const std::string& path, int password_line) {
   struct stat st {};
-  if (password_line == 0 || ::stat(path.c_str(), &st) != 0) return Status::Ok();
+  if (password_line == 0) return Status::Ok();
+  if (::stat(path.c_str(), &st) != 0) return Status::FromErrno(errno, "config file " + path);
   if ((st.st_mode & 077) == 0) return Status::Ok();
   char mode[8];
   std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
@@ -218,7 +219,11 @@ Result<Target> LoadTarget(const std::string& path, const std::string& name) {
                        " does not exist: create it, or name another with --config FILE");
   }
   auto text = io::ReadSmallFile(path, kMaxConfigBytes);
-  if (!text.ok()) return ConfigError("config file " + text.status().message());
+  if (!text.ok()) {
+    return ConfigError("config file " + text.status().message() +
+                       ": run as a user who may read it (the package makes it readable by the "
+                       "dbbackup group), or name another with --config FILE");
+  }
   int password_line = 0;
   auto sections = ParseConfig(text.value(), path, &password_line);
   if (!sections.ok()) return sections.status();

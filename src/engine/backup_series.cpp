@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -14,13 +15,6 @@
 #include "io/small_file.h"
 
 namespace dbb::engine {
-namespace {
-
-io::UniqueFd OpenDir(const std::string& dir) {
-  return io::UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-}
-
-}  // namespace
 
 std::string SeriesDirName(std::time_t t) {
   std::tm utc{};
@@ -30,44 +24,57 @@ std::string SeriesDirName(std::time_t t) {
   return name;
 }
 
-Result<SeriesRun> SeriesRun::Start(const std::string& dir) {
-  DBB_RETURN_IF_ERROR(io::MakeDirs(dir));
-  io::UniqueFd fd = OpenDir(dir);
+Result<SeriesLock> SeriesLock::Acquire(const std::string& dir, std::chrono::milliseconds wait) {
+  io::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return Status::FromErrno(errno, "open the target directory " + dir);
-  // `prune` takes the lock for a moment to see whether a run holds it: a few tries over a second.
-  int locked = -1;
-  for (int tries = 0;
-       tries < 20 && (locked = ::flock(fd.get(), LOCK_EX | LOCK_NB)) != 0 && errno == EWOULDBLOCK;
-       ++tries) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  if (locked != 0) {
-    if (errno == EWOULDBLOCK) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) return Status::FromErrno(errno, "lock the target directory " + dir);
+    if (std::chrono::steady_clock::now() >= deadline) {
       return Status(StatusCode::kRefused,
-                    "another backup of this target is running in " + dir +
+                    "a backup or prune of this target is running in " + dir +
                         " (it holds the directory's lock): let it finish, or stop it");
     }
-    return Status::FromErrno(errno, "lock the target directory " + dir);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return SeriesLock(std::move(fd));
+}
+
+Result<SeriesRun> SeriesRun::Start(const std::string& dir) {
+  DBB_RETURN_IF_ERROR(io::MakeDirs(dir));
+  auto lock = SeriesLock::Acquire(dir, std::chrono::seconds(1));
+  if (!lock.ok()) return lock.status();
+  const std::string latest = dir + "/" + kLatestName;
+  struct stat st {};
+  if (::lstat(latest.c_str(), &st) == 0 && !S_ISLNK(st.st_mode)) {
+    return Status(StatusCode::kRefused, latest +
+                                            " is not a symbolic link: move it away, so that "
+                                            "backups of the target can point it to the newest");
   }
   const std::string stamp = SeriesDirName(std::time(nullptr));
   std::string name = stamp;
-  struct stat st {};
   for (int n = 2; ::lstat((dir + "/" + name).c_str(), &st) == 0; ++n) {
     name = stamp + "-" + std::to_string(n);
   }
-  return SeriesRun(std::move(fd), dir, name);
+  return SeriesRun(std::move(lock.value()), dir, name);
 }
 
-bool SeriesRun::ResumeNewestInterrupted(bool cluster) {
+Result<bool> SeriesRun::ResumeNewestInterrupted(bool cluster) {
   auto scan = ScanBackups(dir_);
-  if (!scan.ok()) return false;
+  if (!scan.ok()) return scan.status();
   const ScannedBackup* newest = nullptr;
+  int64_t newest_finished_s = 0;
   for (const ScannedBackup& b : scan->backups) {
-    if (b.state != BackupState::kIncomplete || (b.kind == BackupKind::kCluster) != cluster)
+    if (b.state == BackupState::kComplete || b.state == BackupState::kPartial) {
+      newest_finished_s = std::max(newest_finished_s, b.time_s);
+    }
+    if (b.state != BackupState::kIncomplete || (b.kind == BackupKind::kCluster) != cluster) {
       continue;
+    }
     if (newest == nullptr || b.time_s > newest->time_s) newest = &b;
   }
-  if (newest == nullptr) return false;
+  // An interrupted backup older than a finished one is not worth completing: prune removes it.
+  if (newest == nullptr || newest->time_s < newest_finished_s) return false;
   name_ = newest->name;
   return true;
 }
@@ -83,14 +90,6 @@ Status SeriesRun::PublishLatest() const {
     return failed;
   }
   return io::FsyncDir(dir_);
-}
-
-bool SeriesRunActive(const std::string& dir) {
-  io::UniqueFd fd = OpenDir(dir);
-  if (fd.get() < 0) return false;
-  if (::flock(fd.get(), LOCK_SH | LOCK_NB) != 0) return errno == EWOULDBLOCK;
-  ::flock(fd.get(), LOCK_UN);
-  return false;
 }
 
 }  // namespace dbb::engine

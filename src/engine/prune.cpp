@@ -102,6 +102,13 @@ void ClassifyContents(ScannedBackup* b) {
     if (!m->complete) return MarkDamaged(b, "its manifest.json says it is not complete");
     return SetFinished(b, m->started_at, BackupState::kComplete);
   }
+  // A removal cut short (RemoveBackup renamed the manifest or journal to this first): finished
+  // as an incomplete backup idle since then.
+  if (Exists(p + "/" + kRemovingName)) {
+    b->state = BackupState::kIncomplete;
+    b->problem = "a removal that was cut short";
+    return;
+  }
   if (Exists(p + "/" + kClusterJournalName) || Exists(p + "/" + kJournalName)) {
     b->kind = Exists(p + "/" + kClusterJournalName) ? BackupKind::kCluster : BackupKind::kSingle;
     b->state = BackupState::kIncomplete;
@@ -136,7 +143,8 @@ std::optional<ScannedBackup> Classify(const std::string& dir, const std::string&
   return b;
 }
 
-// Refuses a DIR that is a backup itself: its files would be taken for entries to judge.
+// Refuses a DIR that is a backup itself, or the databases/ of a cluster backup: its files would
+// be taken for entries to judge.
 Status CheckNotABackup(const std::string& dir) {
   for (const char* marker :
        {kManifestName, kClusterManifestName, kJournalName, kClusterJournalName}) {
@@ -145,15 +153,24 @@ Status CheckNotABackup(const std::string& dir) {
                                               "): give the directory that holds the backups");
     }
   }
+  const std::string parent = std::filesystem::path(dir).parent_path().string();
+  for (const char* marker : {kClusterManifestName, kClusterJournalName}) {
+    if (Exists(parent + "/" + marker)) {
+      return Status(StatusCode::kRefused, dir + " is inside the cluster backup " + parent +
+                                              ": give the directory that holds the backups");
+    }
+  }
   return Status::Ok();
 }
 
-std::vector<std::string> ListNames(DIR* d) {
+Result<std::vector<std::string>> ListNames(DIR* d, const std::string& dir) {
   std::vector<std::string> names;
+  errno = 0;
   while (const dirent* e = ::readdir(d)) {
     const std::string name = e->d_name;
     if (name != "." && name != "..") names.push_back(name);
   }
+  if (errno != 0) return Status::FromErrno(errno, "read the directory " + dir);
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -249,14 +266,15 @@ Result<BackupScan> ScanBackups(const std::string& dir_as_given) {
   struct stat latest_st {};
   const bool has_latest = ::stat((dir + "/" + kLatestName).c_str(), &latest_st) == 0;
   BackupScan scan{.dir = dir};
-  for (const std::string& name : ListNames(d.get())) {
+  auto names = ListNames(d.get(), dir);
+  if (!names.ok()) return names.status();
+  for (const std::string& name : names.value()) {
     bool is_latest = false;
     auto b = Classify(dir, name, has_latest ? &latest_st : nullptr, &is_latest);
     if (!b) continue;
     if (is_latest) scan.latest = name;
     scan.backups.push_back(std::move(*b));
   }
-  scan.run_active = SeriesRunActive(dir);
   return scan;
 }
 
@@ -295,12 +313,14 @@ std::vector<PruneDecision> PlanPrune(const BackupScan& scan, const RetentionPoli
 }
 
 Status UnmarkBackup(const ScannedBackup& backup) {
-  if (backup.state == BackupState::kIncomplete) return Status::Ok();
-  const std::string manifest =
-      backup.path + "/" +
-      (backup.kind == BackupKind::kCluster ? kClusterManifestName : kManifestName);
-  if (::unlink(manifest.c_str()) != 0 && errno != ENOENT) {
-    return Status::FromErrno(errno, "remove " + manifest);
+  const bool cluster = backup.kind == BackupKind::kCluster;
+  const char* mark = backup.state != BackupState::kIncomplete
+                         ? (cluster ? kClusterManifestName : kManifestName)
+                         : (cluster ? kClusterJournalName : kJournalName);
+  const std::string from = backup.path + "/" + mark;
+  const std::string to = backup.path + "/" + kRemovingName;
+  if (::rename(from.c_str(), to.c_str()) != 0 && errno != ENOENT) {
+    return Status::FromErrno(errno, "rename " + from + " to " + kRemovingName);
   }
   return io::FsyncDir(backup.path);
 }

@@ -33,6 +33,9 @@
 namespace dbb::engine {
 
 inline constexpr int64_t kDefaultPruneGrace_s = 24 * 3600;
+// What RemoveBackup renames the manifest (or journal) to before it deletes the rest: a removal
+// cut short leaves a directory that is finished later, never one that looks complete.
+inline constexpr const char* kRemovingName = "prune.removing";
 
 enum class BackupKind { kSingle, kCluster };
 const char* BackupKindName(BackupKind kind);  // "single", "cluster"
@@ -64,7 +67,7 @@ struct BackupScan {
   std::string dir;
   std::vector<ScannedBackup> backups;  // every subdirectory and symbolic link, by name
   std::string latest;                  // the entry DIR/latest points to; "" when none
-  bool run_active = false;             // a `backup --target` run holds DIR's lock (now)
+  bool run_active = false;  // a `backup --target` run holds DIR's lock (the caller sets it)
 };
 
 // Classifies each entry of `dir`. Refused (kRefused, naming the fix) when `dir` itself is a
@@ -88,9 +91,10 @@ struct PruneDecision {
 std::vector<PruneDecision> PlanPrune(const BackupScan& scan, const RetentionPolicy& policy,
                                      int64_t now_s);
 
-// The first step of RemoveBackup: unlinks the manifest and syncs the directory, so that from
-// here on the backup can never be taken for a complete one. (Nothing to do for an incomplete
-// backup.)
+// The first step of RemoveBackup: renames the manifest (or the journal) to kRemovingName and
+// syncs the directory, so that from here on the backup can never be taken for a complete one,
+// and a removal cut short is finished by a later prune (as an incomplete backup, after the grace
+// period).
 Status UnmarkBackup(const ScannedBackup& backup);
 
 // Removes a complete, partial or incomplete backup: UnmarkBackup, then the whole tree (symbolic

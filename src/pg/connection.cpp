@@ -196,6 +196,10 @@ Result<Connection> Connection::Open(const ConnParams& params) {
   ConnKeywords kw;
   // Order matters: with expand_dbname only the first dbname is expanded as a conninfo string,
   // and later keywords override what it set, so -h/-p/-U and an explicit dbname win over it.
+  // A target's password and passfile first: one in the DBNAME conninfo or URI (the command
+  // line) overrides them.
+  kw.Add("password", params.password);
+  kw.Add("passfile", params.passfile);
   if (params.conninfo.empty()) {
     // libpq expands the first dbname it meets, even an empty one that it otherwise ignores: this
     // one keeps params.dbname, a database's name as it is ("a=b" is a legal name), from being
@@ -208,8 +212,6 @@ Result<Connection> Connection::Open(const ConnParams& params) {
   kw.Add("port", params.port);
   kw.Add("user", params.user);
   kw.Add("dbname", params.dbname);
-  kw.Add("password", params.password);
-  kw.Add("passfile", params.passfile);
   // fallback_: an application_name the user set (conninfo, PGAPPNAME) is kept, as pg_dump does.
   kw.Add("fallback_application_name", kApplicationName);
   kw.keys.push_back(nullptr);

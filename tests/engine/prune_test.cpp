@@ -388,14 +388,41 @@ TEST(PruneRemove, TheManifestGoesFirst) {
   auto scan = ScanBackups(tmp.path());
   ASSERT_TRUE(scan.ok());
   for (const ScannedBackup& b : scan->backups) ASSERT_TRUE(UnmarkBackup(b).ok()) << b.name;
-  // Interrupted here: what is left is no longer taken for a backup, let alone a complete one.
+  // Interrupted here: what is left is never taken for a complete backup, and a later prune
+  // finishes it once it has been idle for the grace period.
   EXPECT_TRUE(fs::exists(tmp.file("s/data/00001.public.t.gz")));
   EXPECT_TRUE(fs::exists(tmp.file("c/globals.sql")));
   auto again = ScanBackups(tmp.path());
   ASSERT_TRUE(again.ok());
   for (const ScannedBackup& b : again->backups) {
-    EXPECT_EQ(b.state, BackupState::kNotABackup) << b.name;
+    EXPECT_EQ(b.state, BackupState::kIncomplete) << b.name;
+    EXPECT_EQ(b.problem, "a removal that was cut short") << b.name;
   }
+  // (With a complete backup beside them: without one, prune deletes nothing.)
+  MakeSingle(tmp.file("z"), 1);
+  auto with_complete = ScanBackups(tmp.path());
+  ASSERT_TRUE(with_complete.ok());
+  const RetentionPolicy policy{.keep_last = 1, .keep_days = std::nullopt, .grace_s = 60};
+  const int64_t later = again->backups[0].time_s + 3600;
+  const std::vector<PruneDecision> plan = PlanPrune(*with_complete, policy, later);
+  for (size_t i = 0; i < plan.size(); ++i) {
+    const ScannedBackup& b = with_complete->backups[i];
+    EXPECT_EQ(plan[i].remove, b.name != "z") << b.name << ": " << plan[i].reason;
+    if (plan[i].remove) ASSERT_TRUE(RemoveBackup(b).ok()) << b.name;
+  }
+  EXPECT_FALSE(fs::exists(tmp.file("s")));
+  EXPECT_FALSE(fs::exists(tmp.file("c")));
+  EXPECT_TRUE(fs::exists(tmp.file("z")));
+}
+
+TEST(PruneScan, RefusesTheDatabasesOfAClusterBackup) {
+  TempDir tmp;
+  MakeCluster(tmp.file("c"), 3, /*partial=*/false);
+  fs::create_directories(tmp.file("c/databases"));
+  auto scan = ScanBackups(tmp.file("c/databases"));
+  ASSERT_FALSE(scan.ok());
+  EXPECT_NE(scan.status().message().find("is inside the cluster backup"), std::string::npos)
+      << scan.status().message();
 }
 
 TEST(PruneRemove, NeverFollowsSymbolicLinksOutOfTheBackup) {

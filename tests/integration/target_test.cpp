@@ -166,9 +166,17 @@ TEST_F(TargetTest, OneRunAtATimePerTarget) {
   ProcessResult r = RunTarget({});
   ::close(fd);
   EXPECT_EQ(r.exit_code, 7) << r.Describe();
-  EXPECT_NE(r.err.find("another backup of this target is running in " + series_), std::string::npos)
+  EXPECT_NE(r.err.find("a backup or prune of this target is running in " + series_),
+            std::string::npos)
       << r.err;
   EXPECT_TRUE(Backups().empty());
+
+  // A `latest` that is not a link is refused before the backup, not after it.
+  fs::create_directories(series_ + "/latest");
+  r = RunTarget({});
+  EXPECT_EQ(r.exit_code, 7) << r.Describe();
+  EXPECT_NE(r.err.find(series_ + "/latest is not a symbolic link: move it away"), std::string::npos)
+      << r.err;
 }
 
 TEST_F(TargetTest, ConfigErrorsNameTheFileAndLine) {
