@@ -1,21 +1,16 @@
 // `dbbackup prune` end to end on a directory of synthetic backups: --dry-run lists what a real run
 // then deletes, and deletes nothing; --json is one JSON object; usage errors exit 2, a DIR that is
 // a backup itself 7.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 
 #include "engine/journal.h"
-#include "engine/manifest.h"
-#include "engine/prune.h"
+#include "support/synthetic_backups.h"
 #include "support/test_util.h"
 
 namespace dbb::app {
@@ -23,57 +18,26 @@ namespace {
 
 namespace fs = std::filesystem;
 using dbb::testing::CommandResult;
+using dbb::testing::Entries;
+using dbb::testing::MakeIncomplete;
+using dbb::testing::MakeSingle;
 using dbb::testing::RunCommand;
 using dbb::testing::TempDir;
+using dbb::testing::WriteFile;
 
 constexpr int64_t kDay = 24 * 3600;
 
-int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
-
 CommandResult Prune(const std::string& args) {
   return RunCommand(std::string(DBB_BINARY) + " prune " + args + " 2>&1");
-}
-
-void WriteFile(const std::string& path, const std::string& contents) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path) << contents;
-}
-
-void SetTreeMtime(const std::string& path, int64_t t) {
-  const timespec times[2] = {{.tv_sec = t, .tv_nsec = 0}, {.tv_sec = t, .tv_nsec = 0}};
-  for (const auto& e : fs::recursive_directory_iterator(path)) {
-    ASSERT_EQ(::utimensat(AT_FDCWD, e.path().c_str(), times, AT_SYMLINK_NOFOLLOW), 0);
-  }
-  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0);
-}
-
-void MakeSingle(const std::string& dir, int days) {
-  WriteFile(dir + "/data/00001.public.t.gz", std::string(1000, 'x'));
-  engine::Manifest m;
-  m.complete = true;
-  m.database = "shop";
-  m.started_at = engine::FormatUtcTime(Now() - days * kDay);
-  ASSERT_TRUE(engine::WriteManifest(dir, m).ok());
-}
-
-void MakeIncomplete(const std::string& dir, int64_t idle_s) {
-  WriteFile(dir + std::string("/") + engine::kJournalName, "{\"journal\": 1}\n");
-  SetTreeMtime(dir, Now() - idle_s);
 }
 
 // b1..b4 complete (1 to 4 days old), an interrupted backup idle for 3 days, one written to 5
 // minutes ago, and a directory that is not a backup.
 void MakeBackups(const std::string& d) {
   for (int i = 1; i <= 4; ++i) MakeSingle(d + "/b" + std::to_string(i), i);
-  MakeIncomplete(d + "/stale", 3 * kDay);
-  MakeIncomplete(d + "/running", 300);
+  MakeIncomplete(d + "/stale", engine::kJournalName, 3 * kDay);
+  MakeIncomplete(d + "/running", engine::kJournalName, 300);
   WriteFile(d + "/notes/todo.txt", "not a backup");
-}
-
-std::set<std::string> Entries(const std::string& dir) {
-  std::set<std::string> out;
-  for (const auto& e : fs::directory_iterator(dir)) out.insert(e.path().filename());
-  return out;
 }
 
 bool Has(const std::string& output, const std::string& text) {

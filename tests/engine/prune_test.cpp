@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,14 +19,21 @@
 #include "engine/cluster_backup.h"
 #include "engine/cluster_manifest.h"
 #include "engine/journal.h"
-#include "engine/manifest.h"
+#include "support/synthetic_backups.h"
 #include "support/test_util.h"
 
 namespace dbb::engine {
 namespace {
 
 namespace fs = std::filesystem;
+using dbb::testing::DaysAgo;
+using dbb::testing::Entries;
+using dbb::testing::MakeIncomplete;
+using dbb::testing::MakeSingle;
+using dbb::testing::Now;
+using dbb::testing::SetTreeMtime;
 using dbb::testing::TempDir;
+using dbb::testing::WriteFile;
 
 constexpr int64_t kNow = 1'795'759'200;  // 2026-11-27T06:00:00Z
 constexpr int64_t kDay = 24 * 3600;
@@ -216,38 +222,8 @@ TEST(PruneTime, ParsesAndFormatsUtc) {
 
 // --- Directories of synthetic backups --------------------------------------------------------
 
-void WriteFile(const std::string& path, const std::string& contents) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path) << contents;
-}
-
-// Every mtime in the tree at `path` (the directory included) set to `t`.
-void SetTreeMtime(const std::string& path, int64_t t) {
-  const timespec times[2] = {{.tv_sec = t, .tv_nsec = 0}, {.tv_sec = t, .tv_nsec = 0}};
-  for (const auto& e : fs::recursive_directory_iterator(path)) {
-    ASSERT_EQ(::utimensat(AT_FDCWD, e.path().c_str(), times, AT_SYMLINK_NOFOLLOW), 0) << e.path();
-  }
-  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0);
-}
-
-int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
-std::string DaysAgo(double days) {
-  return FormatUtcTime(Now() - static_cast<int64_t>(days * kDay));
-}
-
-// A complete single-database backup that started `days` ago (its files a day later: mtimes
-// do not count for finished backups).
-void MakeSingle(const std::string& dir, double days) {
-  WriteFile(dir + "/data/00001.public.t.gz", std::string(1000, 'x'));
-  Manifest m;
-  m.complete = true;
-  m.database = "shop";
-  m.started_at = DaysAgo(days);
-  m.finished_at = m.started_at;
-  ASSERT_TRUE(WriteManifest(dir, m).ok());
-  SetTreeMtime(dir, Now() - static_cast<int64_t>((days - 1) * kDay));
-}
-
+// A cluster backup in `dir` whose manifest started `days` ago; `partial`: one of its databases
+// timed out.
 void MakeCluster(const std::string& dir, double days, bool partial) {
   WriteFile(dir + "/" + kGlobalsName, "CREATE ROLE app;\n");
   ClusterManifest m;
@@ -257,18 +233,6 @@ void MakeCluster(const std::string& dir, double days, bool partial) {
       {.name = "shop", .status = DatabaseStatus::kComplete, .dir = "databases/0001.shop"});
   if (partial) m.databases.push_back({.name = "slow", .status = DatabaseStatus::kTimedOut});
   ASSERT_TRUE(WriteClusterManifest(dir, m).ok());
-}
-
-void MakeIncomplete(const std::string& dir, const char* journal, int64_t idle_s) {
-  WriteFile(dir + "/" + journal, "{\"journal\": 1}\n");
-  WriteFile(dir + "/data/00001.public.t.gz.partial", std::string(500, 'y'));
-  SetTreeMtime(dir, Now() - idle_s);
-}
-
-std::set<std::string> Entries(const std::string& dir) {
-  std::set<std::string> out;
-  for (const auto& e : fs::directory_iterator(dir)) out.insert(e.path().filename());
-  return out;
 }
 
 const ScannedBackup& Find(const BackupScan& scan, const std::string& name) {
@@ -408,7 +372,9 @@ TEST(PruneRemove, TheManifestGoesFirst) {
   for (size_t i = 0; i < plan.size(); ++i) {
     const ScannedBackup& b = with_complete->backups[i];
     EXPECT_EQ(plan[i].remove, b.name != "z") << b.name << ": " << plan[i].reason;
-    if (plan[i].remove) ASSERT_TRUE(RemoveBackup(b).ok()) << b.name;
+    if (plan[i].remove) {
+      ASSERT_TRUE(RemoveBackup(b).ok()) << b.name;
+    }
   }
   EXPECT_FALSE(fs::exists(tmp.file("s")));
   EXPECT_FALSE(fs::exists(tmp.file("c")));
