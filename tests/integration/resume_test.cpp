@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "integration/db_compare.h"
@@ -89,20 +90,21 @@ class ResumeTest : public ServerTest {
                "--compress-engine", "zstd", "--compress-level", level, "--compress-threads", "1"});
   }
 
-  // Starts the slow backup and sends `sig` once the journal records `files` finished files.
-  void Interrupt(const std::vector<std::string>& args, const std::string& dir, size_t files,
-                 int sig) {
+  // Starts the slow backup and sends `sig` once the journal in dir() (where the backup writes,
+  // known once it has started) records `files` finished files.
+  void Interrupt(const std::vector<std::string>& args, const std::function<std::string()>& dir,
+                 size_t files, int sig) {
     std::vector<std::string> argv = {DbbBinary()};
     argv.insert(argv.end(), args.begin(), args.end());
     Subprocess p({.argv = argv});
     ASSERT_TRUE(p.started()) << p.start_error();
     const auto deadline = Clock::now() + std::chrono::seconds(60);
-    while (FinishedFiles(dir).size() < files && !p.Exited() && Clock::now() < deadline) {
+    while (FinishedFiles(dir()).size() < files && !p.Exited() && Clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     ASSERT_FALSE(p.Exited()) << "the backup ended before it could be interrupted: "
                              << p.Wait().Describe();
-    ASSERT_GE(FinishedFiles(dir).size(), files) << "no finished file after 60 s";
+    ASSERT_GE(FinishedFiles(dir()).size(), files) << "no finished file after 60 s";
     p.Signal(sig);
     const ProcessResult r = p.Wait();
     if (sig == SIGKILL) {
@@ -110,11 +112,11 @@ class ResumeTest : public ServerTest {
     } else {
       EXPECT_EQ(r.exit_code, 128 + sig) << r.Describe();
       EXPECT_TRUE(ContainsNoCase(r.err, "--resume")) << r.Describe();
-      for (const std::string& f : ListFiles(dir)) {
+      for (const std::string& f : ListFiles(dir())) {
         EXPECT_EQ(f.find(".partial"), std::string::npos) << f << " left behind";
       }
     }
-    EXPECT_FALSE(fs::exists(dir + "/manifest.json"));
+    EXPECT_FALSE(fs::exists(dir() + "/manifest.json"));
   }
 
   // Restores `dir` and compares it with `db`; the manifest says which snapshots it holds.
@@ -138,7 +140,8 @@ class ResumeTest : public ServerTest {
     CreateHeapDb(db);
     TempDir tmp;
     const std::string dir = tmp.file("b");
-    Interrupt(SlowBackup(db, dir), dir, 2, sig);
+    Interrupt(
+        SlowBackup(db, dir), [&] { return dir; }, 2, sig);
 
     // Without --resume the directory is refused, and the message says what to do.
     ProcessResult again = RunDbb(SlowBackup(db, dir));
@@ -181,6 +184,39 @@ TEST_F(ResumeTest, StoppedBackupKeepsFinishedFilesForResume) { KillThenResume(SI
 // A tmpfs too small for the backup: the pre-flight estimate refuses it (nothing is left); with
 // --force the backup starts, runs out of space, names the file and what is missing, leaves no
 // manifest; once the file system is grown, --resume completes it.
+// A target's backup stopped by SIGTERM is completed in its own time-stamped directory by
+// `backup --target NAME --resume`, and only then does `latest` point to it.
+TEST_F(ResumeTest, TargetResumesItsInterruptedBackup) {
+  const std::string db = TestDbName("src");
+  DropAtEnd drop(*pg_, {db});
+  CreateHeapDb(db);
+  TempDir tmp;
+  const std::string series = tmp.file("series");
+  const std::string config = tmp.file("dbbackup.conf");
+  std::ofstream(config) << "[t]\nhost = " << pg_->socket_dir() << "\nport = " << pg_->port()
+                        << "\nusername = postgres\ndbname = " << db << "\ndir = " << series
+                        << "\njobs = 2\nchunk-size = 1MB\ncompress-engine = zstd\n"
+                        << "compress-level = 19\ncompress-threads = 1\n";
+  // The one directory the run writes in (empty until it exists).
+  auto written = [&]() -> std::string {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(series, ec)) {
+      if (!e.is_symlink() && e.is_directory()) return e.path().string();
+    }
+    return tmp.file("none");
+  };
+  Interrupt({"--config", config, "backup", "--target", "t"}, written, 2, SIGTERM);
+  const std::string dir = written();
+  EXPECT_FALSE(fs::exists(series + "/latest"));
+
+  ProcessResult r = RunDbb({"--config", config, "backup", "--target", "t", "--resume"});
+  ASSERT_EQ(r.exit_code, 0) << r.Describe();
+  EXPECT_TRUE(ContainsNoCase(r.err, "resuming the interrupted backup " + dir)) << r.Describe();
+  EXPECT_EQ(written(), dir);
+  EXPECT_EQ(fs::read_symlink(series + "/latest"), fs::path(dir).filename());
+  ExpectResumedBackupEquals(db, dir);
+}
+
 TEST_F(ResumeTest, DiskFullThenResumeAfterGrowing) {
   SmallFileSystem small("3m");
   if (!small.ok()) GTEST_SKIP() << "cannot mount a tmpfs here (needs root): " << strerror(errno);
