@@ -20,6 +20,7 @@
 #include "engine/backup.h"
 #include "engine/backup_series.h"
 #include "engine/cluster_backup.h"
+#include "io/small_file.h"
 
 namespace dbb::app {
 namespace {
@@ -63,11 +64,6 @@ std::string FormatSeconds(double s) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f s", s);
   return buf;
-}
-
-std::string TrimSlashes(std::string dir) {
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  return dir;
 }
 
 void PrintSummary(const engine::BackupResult& r, const std::string& dir) {
@@ -147,8 +143,8 @@ Status ApplySettings(CLI::App* cmd, BackupFlags& b) {
 // With --resume, the newest interrupted backup of the target is completed instead.
 Result<std::string> BackupDir(const BackupFlags& b, bool cluster,
                               std::optional<engine::SeriesRun>* series) {
-  if (b.target.empty()) return TrimSlashes(b.dir);
-  auto run = engine::SeriesRun::Start(TrimSlashes(b.dir));
+  if (b.target.empty()) return io::TrimTrailingSlashes(b.dir);
+  auto run = engine::SeriesRun::Start(io::TrimTrailingSlashes(b.dir));
   if (!run.ok()) return run.status();
   if (b.resume) {
     auto resumed = run->ResumeNewestInterrupted(cluster);

@@ -15,6 +15,7 @@
 #include "app/settings.h"
 #include "common/log.h"
 #include "common/units.h"
+#include "common/utc_time.h"
 #include "engine/backup_series.h"
 #include "engine/prune.h"
 
@@ -115,7 +116,7 @@ bool IsFinished(const engine::ScannedBackup& b) {
 // When it started (finished backups) or was last written to; "" when not known.
 std::string TimeOf(const engine::ScannedBackup& b) {
   if (IsFinished(b)) return b.started_at;
-  return b.time_s > 0 ? engine::FormatUtcTime(b.time_s) : "";
+  return b.time_s > 0 ? FormatUtcTime(b.time_s) : "";
 }
 
 std::string KindOf(const engine::ScannedBackup& b) {

@@ -136,18 +136,19 @@ const CLI::App* FindCommand(const CLI::App* root, const std::vector<std::string>
   return root;
 }
 
+// A file asks for no help and names no other target.
+bool MayBeSet(const std::string& key) { return key != "help" && key != "target"; }
+
 // The long option --KEY of `cmd`, if it has one a configuration file may set.
 CLI::Option* OptionFor(CLI::App* cmd, const std::string& key) {
-  if (key == "help" || key == "target") return nullptr;
-  return cmd->get_option_no_throw("--" + key);
+  return MayBeSet(key) ? cmd->get_option_no_throw("--" + key) : nullptr;
 }
 
 bool IsTargetKey(const CLI::App* root, const std::string& key) {
   if (kTargetKeys.count(key) != 0) return true;
   return std::any_of(kTargetCommands.begin(), kTargetCommands.end(), [&](const auto& path) {
     const CLI::App* cmd = FindCommand(root, path);
-    return cmd != nullptr && key != "help" && key != "target" &&
-           cmd->get_option_no_throw("--" + key) != nullptr;
+    return cmd != nullptr && MayBeSet(key) && cmd->get_option_no_throw("--" + key) != nullptr;
   });
 }
 

@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/timing.h"
 #include "common/units.h"
+#include "common/utc_time.h"
 #include "compress/crc32c.h"
 #include "engine/blob_backup.h"
 #include "engine/blob_stream.h"
@@ -557,15 +558,6 @@ Result<uint32_t> FileCrc32c(const std::string& path, uint64_t* bytes) {
   }
   *bytes = reader.value()->file_bytes();
   return crc;
-}
-
-std::string UtcNow() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 namespace {

@@ -94,9 +94,6 @@ Result<BackupResult> RunBackup(const BackupOptions& options);
 compress::PipelineOptions BackupPipelineOptions(const compress::PipelineOptions& options,
                                                 int connections, bool external_blobs);
 
-// "2026-11-27T06:41:05Z"
-std::string UtcNow();
-
 // A name as a file name part: letters, digits, '_' and '-' kept, anything else '_', cut at 40
 // bytes ("public.orders" -> "public_orders"). A number in front keeps names unique.
 std::string FileNamePart(const std::string& name);

@@ -11,18 +11,13 @@
 #include <cstring>
 #include <thread>
 
+#include "common/utc_time.h"
 #include "engine/prune.h"
 #include "io/small_file.h"
 
 namespace dbb::engine {
 
-std::string SeriesDirName(std::time_t t) {
-  std::tm utc{};
-  ::gmtime_r(&t, &utc);
-  char name[32];
-  std::strftime(name, sizeof name, "%Y%m%dT%H%M%SZ", &utc);
-  return name;
-}
+std::string SeriesDirName(std::time_t t) { return FormatUtcTime(t, "%Y%m%dT%H%M%SZ"); }
 
 Result<SeriesLock> SeriesLock::Acquire(const std::string& dir, std::chrono::milliseconds wait) {
   io::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

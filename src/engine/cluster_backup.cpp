@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/timing.h"
 #include "common/units.h"
+#include "common/utc_time.h"
 #include "engine/database_runs.h"
 #include "engine/journal.h"
 #include "engine/run_state.h"

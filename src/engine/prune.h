@@ -103,10 +103,6 @@ Status UnmarkBackup(const ScannedBackup& backup);
 // Errors name the path.
 Status RemoveBackup(const ScannedBackup& backup);
 
-// "2026-11-27T06:00:00Z" (fractional seconds allowed) as Unix seconds; nullopt when not a UTC
-// time in that form.
-std::optional<int64_t> ParseUtcTime(std::string_view text);
-std::string FormatUtcTime(int64_t unix_s);  // "2026-11-27T06:00:00Z"
 // A duration for people: "45 s", "3 min", "5 h", "3 days" (the largest unit that gives >= 2,
 // hours up to 48 h).
 std::string FormatAge(int64_t seconds);

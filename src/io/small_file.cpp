@@ -39,6 +39,11 @@ Status Refused(int sys_errno, const std::string& what, const std::string& fix) {
 
 }  // namespace
 
+std::string TrimTrailingSlashes(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
 Status MakeDirs(const std::string& dir) {
   if (dir.empty() || dir == "/" || dir == ".") return Status::Ok();
   struct stat st {};

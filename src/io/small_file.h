@@ -30,6 +30,9 @@ Status FsyncDir(const std::string& dir);
 // descriptor was opened or, on Linux 5.8+, since the last syncfs.
 Status SyncFileSystem(const std::string& dir);
 
+// `path` without trailing slashes ("/" stays): "/backups/" names its entries "/backups/NAME".
+std::string TrimTrailingSlashes(std::string path);
+
 // Creates `dir` and its missing parents, each with mode 0700 (kRefused naming the one that failed).
 Status MakeDirs(const std::string& dir);
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/utc_time.h"
 #include "engine/cluster_backup.h"
 #include "engine/cluster_manifest.h"
 #include "engine/journal.h"

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/utc_time.h"
 #include "engine/manifest.h"
 #include "engine/prune.h"
 
@@ -22,7 +23,7 @@ constexpr int64_t kDay = 24 * 3600;
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 std::string DaysAgo(double days) {
-  return engine::FormatUtcTime(Now() - static_cast<int64_t>(days * kDay));
+  return FormatUtcTime(Now() - static_cast<int64_t>(days * kDay));
 }
 
 void WriteFile(const std::string& path, const std::string& contents) {
