@@ -25,8 +25,7 @@ namespace {
 const char* const kCmd = "prune";
 constexpr uint64_t kMinGraceMs = 60'000;
 
-// Strings, "" when not given: a configuration target may still fill them after parsing, and the
-// messages for bad values are ours.
+// Strings, "" when not given: the messages for bad values are ours (they say what to give).
 struct PruneFlags {
   std::string dir;
   std::string keep_last;
